@@ -1,0 +1,108 @@
+"""Passwords, access tokens and the dependencies that say who is calling."""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlmodel import col, select
+
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthorized
+from app.core.settings import Settings, get_settings
+from app.models.account import LoginSession, Role, User
+from app.models.base import utcnow
+
+JWT_ALGORITHM = "HS256"
+
+password_hash = PasswordHash((Argon2Hasher(),))
+# Verifying against this when the account does not exist keeps response time the same,
+# so timing does not reveal which emails are registered.
+_DUMMY_HASH = password_hash.hash("not-a-real-password")
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def hash_password(password: str) -> str:
+    return password_hash.hash(password)
+
+
+def verify_password(password: str, hashed: str | None) -> bool:
+    return password_hash.verify(password, hashed or _DUMMY_HASH) and hashed is not None
+
+
+def create_access_token(user: User, login_session_id: uuid.UUID, settings: Settings) -> str:
+    now = utcnow()
+    claims: dict[str, Any] = {
+        "sub": str(user.id),
+        "sid": str(login_session_id),
+        "role": user.role.value,
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "iat": now,
+        "exp": now + timedelta(minutes=settings.access_token_minutes),
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def _decode_access_token(token: str, settings: Settings) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],  # never "none", never an algorithm the token picks
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "aud", "iss", "sub", "sid"]},
+        )
+        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The access token has expired") from exc
+    except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
+        raise Unauthorized("The access token is invalid") from exc
+
+
+def authenticated_user(
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> User:
+    """The caller's account, provided its login has not been revoked and it still exists."""
+    if not token:
+        raise Unauthorized("Missing bearer token")
+    user_id, login_session_id = _decode_access_token(token, settings)
+    user = session.exec(
+        select(User)
+        .join(LoginSession, col(LoginSession.owner_id) == col(User.id))
+        .where(
+            col(User.id) == user_id,
+            col(LoginSession.id) == login_session_id,
+            col(LoginSession.revoked_at).is_(None),
+        )
+    ).first()
+    if user is None:
+        raise Unauthorized("The access token is no longer valid")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(authenticated_user)]
+
+
+async def _require_client(user: CurrentUser) -> User:
+    if user.role is not Role.client:
+        raise Forbidden("This endpoint is for client accounts")
+    return user
+
+
+async def _require_therapist(user: CurrentUser) -> User:
+    if user.role is not Role.therapist:
+        raise Forbidden("This endpoint is for therapist accounts")
+    return user
+
+
+CurrentClient = Annotated[User, Depends(_require_client)]
+CurrentTherapist = Annotated[User, Depends(_require_therapist)]

@@ -1,0 +1,73 @@
+"""Runtime configuration, read once from environment variables."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only ever accepted when ENVIRONMENT is development or test.
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/ipt-diary.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Operators give plain postgresql:// URLs; SQLAlchemy needs the driver named."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    # Production is the default so that a forgotten variable fails closed.
+    environment: Literal["production", "development", "test"] = "production"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    jwt_audience: str = "ipt-diary"
+    jwt_issuer: str = "ipt-diary"
+
+    login_max_failures: int = Field(default=10, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    cors_origins: list[str] = []
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    helpline_text: str = (
+        "If you are thinking about harming yourself or feel unsafe, please contact your "
+        "therapist or a crisis line now. In an emergency, call your local emergency number."
+    )
+    helpline_url: str = "https://findahelpline.com"
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, url: str) -> str:
+        return normalise_database_url(url)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "outside development (set ENVIRONMENT=development to run locally)"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

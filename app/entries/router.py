@@ -1,0 +1,130 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AwareDatetime
+
+from app.core.concurrency import IfMatchHeader, set_etag
+from app.core.db import SessionDep
+from app.core.errors import ValidationFailed, problem_responses
+from app.core.pagination import CursorParam, LimitParam, Page
+from app.core.scoping import ClientScope
+from app.emotions.vocabulary import normalise_label
+from app.entries import service
+from app.entries.schemas import EntryCreate, EntryPublic, EntryUpdate
+from app.entries.service import EntryFilters
+
+router = APIRouter(prefix="/v1/entries", tags=["entries"])
+
+
+def entry_filters(
+    occurred_from: Annotated[
+        AwareDatetime | None, Query(alias="from", description="Inclusive lower bound (RFC 3339)")
+    ] = None,
+    occurred_to: Annotated[
+        AwareDatetime | None, Query(alias="to", description="Exclusive upper bound (RFC 3339)")
+    ] = None,
+    person_id: Annotated[uuid.UUID | None, Query(description="Entries naming this person")] = None,
+    focus_area_id: uuid.UUID | None = None,
+    emotion: Annotated[str | None, Query(max_length=60, description="An emotion label")] = None,
+    mood_min: Annotated[int | None, Query(ge=0, le=10)] = None,
+    mood_max: Annotated[int | None, Query(ge=0, le=10)] = None,
+) -> EntryFilters:
+    if emotion is not None:
+        try:
+            emotion = normalise_label(emotion)
+        except ValueError as exc:
+            raise ValidationFailed.for_field("query.emotion", str(exc)) from exc
+    return EntryFilters(
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        person_id=person_id,
+        focus_area_id=focus_area_id,
+        emotion=emotion,
+        mood_min=mood_min,
+        mood_max=mood_max,
+    )
+
+
+EntryFiltersDep = Annotated[EntryFilters, Depends(entry_filters)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Write a diary entry",
+    description="`people` and `focus_area_id` must be the caller's own; an emotion's "
+    "`person_id` must be one of the entry's people. A client may send its own `id` "
+    "(offline creation).",
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+def create_entry(
+    data: EntryCreate, scope: ClientScope, session: SessionDep, response: Response
+) -> EntryPublic:
+    entry = service.create(session, scope, data)
+    set_etag(response, entry)
+    return entry
+
+
+@router.get(
+    "",
+    summary="List entries, newest first",
+    description="Ordered by `occurred_at`, then `id`, both descending. `from` is inclusive, "
+    "`to` exclusive. Follow `next_cursor` for the next page.",
+    responses=problem_responses(401, 403, 422),
+)
+def list_entries(
+    scope: ClientScope,
+    session: SessionDep,
+    filters: EntryFiltersDep,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[EntryPublic]:
+    items, next_cursor = service.page(session, scope, filters, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{entry_id}",
+    summary="Read one entry",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_entry(
+    entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+) -> EntryPublic:
+    entry = service.get(session, scope, entry_id)
+    set_etag(response, entry)
+    return entry
+
+
+@router.patch(
+    "/{entry_id}",
+    summary="Change an entry",
+    description="Send `If-Match` with the entry's ETag. `people` and `emotions`, when sent, "
+    "replace the old lists.",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def update_entry(
+    entry_id: uuid.UUID,
+    changes: EntryUpdate,
+    scope: ClientScope,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> EntryPublic:
+    entry = service.update(session, scope, entry_id, changes, if_match)
+    set_etag(response, entry)
+    return entry
+
+
+@router.delete(
+    "/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an entry",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def delete_entry(
+    entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
+) -> Response:
+    service.delete(session, scope, entry_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,268 @@
+"""Diary entries: what happened, with whom, how it felt."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import exists, insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core.concurrency import check_if_match
+from app.core.errors import Conflict, ValidationFailed
+from app.core.pagination import keyset_page
+from app.core.scoping import OwnerScope
+from app.emotions.vocabulary import is_custom
+from app.entries.schemas import (
+    EmotionIn,
+    EmotionPublic,
+    EntryCreate,
+    EntryPersonIn,
+    EntryPersonPublic,
+    EntryPublic,
+    EntryUpdate,
+    emotion_people_problem,
+)
+from app.models.base import utcnow
+from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilters:
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    person_id: uuid.UUID | None = None
+    focus_area_id: uuid.UUID | None = None
+    emotion: str | None = None
+    mood_min: int | None = None
+    mood_max: int | None = None
+
+
+def _check_focus_area(session: Session, scope: OwnerScope, focus_area_id: uuid.UUID | None) -> None:
+    if focus_area_id is None:
+        return
+    found = session.exec(
+        select(FocusArea.id).where(*scope.conditions(FocusArea), col(FocusArea.id) == focus_area_id)
+    ).first()
+    if found is None:
+        # Same answer for an unknown id and another client's: nothing is revealed.
+        raise ValidationFailed.for_field(
+            "body.focus_area_id", f"no focus area with id {focus_area_id}"
+        )
+
+
+def _check_people(
+    session: Session,
+    scope: OwnerScope,
+    people: Sequence[EntryPersonIn],
+    already_named: Collection[uuid.UUID] = (),
+) -> None:
+    ids = [p.person_id for p in people]
+    if not ids:
+        return
+    archived = dict(
+        session.exec(
+            select(Person.id, Person.archived_at).where(
+                *scope.conditions(Person), col(Person.id).in_(ids)
+            )
+        ).all()
+    )
+    for index, person_id in enumerate(ids):
+        field = f"body.people.{index}.person_id"
+        if person_id not in archived:
+            raise ValidationFailed.for_field(field, f"no person with id {person_id}")
+        if archived[person_id] is not None and person_id not in already_named:
+            raise ValidationFailed.for_field(field, "this person is archived")
+
+
+def _write_children(
+    session: Session,
+    scope: OwnerScope,
+    entry_id: uuid.UUID,
+    people: Sequence[EntryPersonIn],
+    emotions: Sequence[EmotionIn],
+) -> None:
+    if people:
+        session.execute(
+            insert(EntryPerson),
+            [
+                {
+                    "owner_id": scope.owner_id,
+                    "entry_id": entry_id,
+                    "person_id": p.person_id,
+                    "quality": p.quality,
+                }
+                for p in people
+            ],
+        )
+    if emotions:
+        session.execute(
+            insert(EntryEmotion),
+            [
+                {
+                    "owner_id": scope.owner_id,
+                    "entry_id": entry_id,
+                    "position": position,
+                    "label": e.label,
+                    "intensity": e.intensity,
+                    "person_id": e.person_id,
+                    "custom": is_custom(e.label),
+                }
+                for position, e in enumerate(emotions)
+            ],
+        )
+
+
+def _delete_children(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> None:
+    for model in (EntryEmotion, EntryPerson):
+        session.execute(
+            sql_delete(model).where(*scope.conditions(model), col(model.entry_id) == entry_id)
+        )
+
+
+def _to_public(entries: Sequence[Entry], session: Session, scope: OwnerScope) -> list[EntryPublic]:
+    """Entries with their people and emotions, in two queries for the whole batch."""
+    ids = [entry.id for entry in entries]
+    people: dict[uuid.UUID, list[EntryPersonPublic]] = defaultdict(list)
+    emotions: dict[uuid.UUID, list[EmotionPublic]] = defaultdict(list)
+    if ids:
+        for entry_id, person_id, quality in session.exec(
+            select(EntryPerson.entry_id, EntryPerson.person_id, EntryPerson.quality)
+            .where(*scope.conditions(EntryPerson), col(EntryPerson.entry_id).in_(ids))
+            .order_by(col(EntryPerson.person_id))
+        ):
+            people[entry_id].append(EntryPersonPublic(person_id=person_id, quality=quality))
+        for entry_id, label, intensity, person_id, custom in session.execute(
+            sa_select(
+                col(EntryEmotion.entry_id),
+                col(EntryEmotion.label),
+                col(EntryEmotion.intensity),
+                col(EntryEmotion.person_id),
+                col(EntryEmotion.custom),
+            )
+            .where(*scope.conditions(EntryEmotion), col(EntryEmotion.entry_id).in_(ids))
+            .order_by(col(EntryEmotion.entry_id), col(EntryEmotion.position))
+        ):
+            emotions[entry_id].append(
+                EmotionPublic(label=label, intensity=intensity, person_id=person_id, custom=custom)
+            )
+    return [
+        EntryPublic.model_validate(
+            {**entry.model_dump(), "people": people[entry.id], "emotions": emotions[entry.id]}
+        )
+        for entry in entries
+    ]
+
+
+def create(session: Session, scope: OwnerScope, data: EntryCreate) -> EntryPublic:
+    _check_focus_area(session, scope, data.focus_area_id)
+    _check_people(session, scope, data.people)
+    entry = scope.new_row(Entry, data.model_dump(exclude={"id", "people", "emotions"}), data.id)
+    session.add(entry)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"You already have an entry with id {data.id}") from exc
+    _write_children(session, scope, entry.id, data.people, data.emotions)
+    return _to_public([entry], session, scope)[0]
+
+
+def get(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic:
+    return _to_public([scope.get(session, Entry, entry_id, "entry")], session, scope)[0]
+
+
+def page(
+    session: Session, scope: OwnerScope, filters: EntryFilters, *, limit: int, cursor: str | None
+) -> tuple[list[EntryPublic], str | None]:
+    stmt = scope.select(Entry)
+    if filters.occurred_from is not None:
+        stmt = stmt.where(col(Entry.occurred_at) >= filters.occurred_from)
+    if filters.occurred_to is not None:
+        stmt = stmt.where(col(Entry.occurred_at) < filters.occurred_to)
+    if filters.focus_area_id is not None:
+        stmt = stmt.where(col(Entry.focus_area_id) == filters.focus_area_id)
+    if filters.mood_min is not None:
+        stmt = stmt.where(col(Entry.mood) >= filters.mood_min)
+    if filters.mood_max is not None:
+        stmt = stmt.where(col(Entry.mood) <= filters.mood_max)
+    if filters.person_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                col(EntryPerson.owner_id) == col(Entry.owner_id),
+                col(EntryPerson.entry_id) == col(Entry.id),
+                col(EntryPerson.person_id) == filters.person_id,
+            )
+        )
+    if filters.emotion is not None:
+        stmt = stmt.where(
+            exists().where(
+                col(EntryEmotion.owner_id) == col(Entry.owner_id),
+                col(EntryEmotion.entry_id) == col(Entry.id),
+                col(EntryEmotion.label) == filters.emotion,
+            )
+        )
+    rows, next_cursor = keyset_page(
+        session,
+        stmt,
+        col(Entry.occurred_at),
+        col(Entry.id),
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
+    )
+    return _to_public(rows, session, scope), next_cursor
+
+
+def update(
+    session: Session,
+    scope: OwnerScope,
+    entry_id: uuid.UUID,
+    changes: EntryUpdate,
+    if_match: str | None,
+) -> EntryPublic:
+    entry = scope.get(session, Entry, entry_id, "entry")
+    check_if_match(if_match, entry)
+    sent = changes.model_fields_set
+    current = _to_public([entry], session, scope)[0]
+    people = (
+        changes.people
+        if "people" in sent
+        else [EntryPersonIn(person_id=p.person_id, quality=p.quality) for p in current.people]
+    )
+    emotions = (
+        changes.emotions
+        if "emotions" in sent
+        else [
+            EmotionIn(label=e.label, intensity=e.intensity, person_id=e.person_id)
+            for e in current.emotions
+        ]
+    )
+    problem = emotion_people_problem(people, emotions)
+    if problem:
+        raise ValidationFailed.for_field(f"body.{problem[0]}", problem[1])
+    if "focus_area_id" in sent:
+        _check_focus_area(session, scope, changes.focus_area_id)
+    if "people" in sent:
+        _check_people(session, scope, people, already_named={p.person_id for p in current.people})
+
+    values = changes.model_dump(exclude_unset=True, exclude={"people", "emotions"})
+    for field, value in values.items():
+        setattr(entry, field, value)
+    entry.updated_at = utcnow()
+    session.add(entry)
+    session.flush()
+    if "people" in sent or "emotions" in sent:
+        _delete_children(session, scope, entry.id)
+        _write_children(session, scope, entry.id, people, emotions)
+    return _to_public([entry], session, scope)[0]
+
+
+def delete(session: Session, scope: OwnerScope, entry_id: uuid.UUID, if_match: str | None) -> None:
+    entry = scope.get(session, Entry, entry_id, "entry")
+    check_if_match(if_match, entry)
+    session.delete(entry)
+    session.flush()

@@ -1,0 +1,80 @@
+"""The ASGI application: `uvicorn app.main:app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.auth.router import auth_router, me_router
+from app.core.db import create_db_engine
+from app.core.errors import Problem, install_problem_handlers
+from app.core.middleware import BodyLimitMiddleware, RequestIdAndHeadersMiddleware
+from app.core.settings import Settings, get_settings
+from app.emotions.router import router as emotions_router
+from app.entries.router import router as entries_router
+from app.focus_areas.router import router as focus_areas_router
+from app.health.router import router as health_router
+from app.people.router import router as people_router
+
+DESCRIPTION = """
+A between-session diary for Interpersonal Psychotherapy (IPT). Clients log interpersonal
+events, the people involved, their emotions and mood, each linked to the focus area agreed
+with their therapist.
+
+Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`
+documents; a 422 lists every invalid field in `errors`.
+"""
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="IPT Diary API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_problem_handlers(app)
+    for router in (
+        health_router,
+        auth_router,
+        me_router,
+        people_router,
+        focus_areas_router,
+        entries_router,
+        emotions_router,
+    ):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdAndHeadersMiddleware)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

@@ -1,0 +1,74 @@
+"""Accounts, login families, refresh tokens and failed-login records."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKeyConstraint, Index, String
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, enum_column, new_id, utcnow
+
+
+class Role(StrEnum):
+    client = "client"
+    therapist = "therapist"
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254)
+    role: Role = Field(sa_type=enum_column(Role))
+    display_name: str = Field(max_length=80)
+    timezone: str = Field(default="UTC", max_length=64)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginSession(SQLModel, table=True):
+    """One login: the family that every rotated refresh token of that login belongs to."""
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner_id", "session_id"],
+            ["login_sessions.owner_id", "login_sessions.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    session_id: uuid.UUID
+    secret_hash: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    spent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),
+        Index("ix_login_failures_owner_id_failed_at", "owner_id", "failed_at"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,227 @@
+"""The client's diary: people, focus areas and entries.
+
+Every table's key starts with `owner_id`, and every reference between diary rows is a
+composite foreign key that includes it, so the database itself refuses a row of one client
+that points at another client's person or focus area.
+"""
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from sqlalchemy import JSON, ForeignKeyConstraint, Index
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, enum_column, new_id, utcnow
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Instants are accepted with any offset (a naive time is refused) and answered in UTC.
+UTCInstant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+GoalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Relationship(StrEnum):
+    partner = "partner"
+    ex_partner = "ex_partner"
+    parent = "parent"
+    child = "child"
+    sibling = "sibling"
+    grandparent = "grandparent"
+    other_family = "other_family"
+    friend = "friend"
+    colleague = "colleague"
+    manager = "manager"
+    neighbour = "neighbour"
+    carer = "carer"
+    health_professional = "health_professional"
+    other = "other"
+
+
+class ProblemArea(StrEnum):
+    grief = "grief"
+    role_dispute = "role_dispute"
+    role_transition = "role_transition"
+    interpersonal_deficits = "interpersonal_deficits"
+
+
+class FocusStatus(StrEnum):
+    active = "active"
+    resolved = "resolved"
+
+
+class DisputeStage(StrEnum):
+    renegotiation = "renegotiation"
+    impasse = "impasse"
+    dissolution = "dissolution"
+
+
+class EventType(StrEnum):
+    conversation = "conversation"
+    conflict = "conflict"
+    support_received = "support_received"
+    support_given = "support_given"
+    loss_reminder = "loss_reminder"
+    life_change = "life_change"
+    isolation = "isolation"
+    social_activity = "social_activity"
+    other = "other"
+
+
+def _owned_by_user() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE")
+
+
+class Versioned(SQLModel):
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+    # SQLAlchemy adds "AND version = :seen" to every UPDATE and bumps it, so two writers
+    # that both passed the If-Match check cannot both win.
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - a declared_attr takes cls
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+class PersonBase(SQLModel):
+    name: str = Field(min_length=1, max_length=80, description="A name or alias")
+    relationship: Relationship = Field(sa_type=enum_column(Relationship))
+    closeness: int = Field(ge=1, le=3, description="Closeness circle: 1 inner, 2 middle, 3 outer")
+    deceased: bool = False
+    satisfaction: int | None = Field(default=None, ge=0, le=10)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class Person(PersonBase, Versioned, table=True):
+    __tablename__ = "people"
+    __table_args__ = (_owned_by_user(),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- focus areas --------------------------------------------------------------------------
+
+
+class FocusAreaBase(SQLModel):
+    problem_area: ProblemArea = Field(sa_type=enum_column(ProblemArea))
+    title: str = Field(min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+    goals: list[GoalText] = Field(default_factory=list, max_length=10, sa_type=JSON)
+    agreed_on: date | None = None
+    status: FocusStatus = Field(default=FocusStatus.active, sa_type=enum_column(FocusStatus))
+    dispute_stage: DisputeStage | None = Field(default=None, sa_type=enum_column(DisputeStage))
+    from_role: str | None = Field(default=None, max_length=120)
+    to_role: str | None = Field(default=None, max_length=120)
+
+
+class FocusArea(FocusAreaBase, Versioned, table=True):
+    __tablename__ = "focus_areas"
+    __table_args__ = (
+        _owned_by_user(),
+        Index("ix_focus_areas_owner_id_status", "owner_id", "status"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+
+
+class FocusAreaPerson(SQLModel, table=True):
+    __tablename__ = "focus_area_people"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner_id", "focus_area_id"],
+            ["focus_areas.owner_id", "focus_areas.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["owner_id", "person_id"], ["people.owner_id", "people.id"], ondelete="CASCADE"
+        ),
+        Index("ix_focus_area_people_owner_id_person_id", "owner_id", "person_id"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    focus_area_id: uuid.UUID = Field(primary_key=True)
+    person_id: uuid.UUID = Field(primary_key=True)
+
+
+# --- entries ------------------------------------------------------------------------------
+
+
+class EntryBase(SQLModel):
+    occurred_at: UTCInstant = Field(sa_type=UTCDateTime)
+    mood: int = Field(ge=0, le=10, description="0 = worst, 10 = best")
+    event: str = Field(min_length=1, max_length=4000, description="What happened")
+    event_type: EventType = Field(default=EventType.other, sa_type=enum_column(EventType))
+    focus_area_id: uuid.UUID | None = None
+    private: bool = Field(default=False, description="Never shown to a therapist")
+    tags: list[ShortText] = Field(default_factory=list, max_length=20, sa_type=JSON)
+
+
+class Entry(EntryBase, Versioned, table=True):
+    __tablename__ = "entries"
+    __table_args__ = (
+        _owned_by_user(),
+        ForeignKeyConstraint(
+            ["owner_id", "focus_area_id"], ["focus_areas.owner_id", "focus_areas.id"]
+        ),
+        Index("ix_entries_owner_id_occurred_at_id", "owner_id", "occurred_at", "id"),
+        Index("ix_entries_owner_id_focus_area_id", "owner_id", "focus_area_id"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    communication: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class EntryPerson(SQLModel, table=True):
+    __tablename__ = "entry_people"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner_id", "entry_id"], ["entries.owner_id", "entries.id"], ondelete="CASCADE"
+        ),
+        # No cascade: a person named in entries is archived, never deleted.
+        ForeignKeyConstraint(["owner_id", "person_id"], ["people.owner_id", "people.id"]),
+        Index("ix_entry_people_owner_id_person_id", "owner_id", "person_id"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    entry_id: uuid.UUID = Field(primary_key=True)
+    person_id: uuid.UUID = Field(primary_key=True)
+    quality: int | None = None
+
+
+class EntryEmotion(SQLModel, table=True):
+    __tablename__ = "entry_emotions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner_id", "entry_id"], ["entries.owner_id", "entries.id"], ondelete="CASCADE"
+        ),
+        # An emotion's person must be one of its entry's people.
+        ForeignKeyConstraint(
+            ["owner_id", "entry_id", "person_id"],
+            ["entry_people.owner_id", "entry_people.entry_id", "entry_people.person_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_entry_emotions_owner_id_label", "owner_id", "label"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    entry_id: uuid.UUID = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    label: str = Field(max_length=40)
+    intensity: int
+    person_id: uuid.UUID | None = None
+    custom: bool = False

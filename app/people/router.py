@@ -1,0 +1,94 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.core.concurrency import IfMatchHeader, set_etag
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import CursorParam, LimitParam, Page
+from app.core.scoping import ClientScope
+from app.people import service
+from app.people.schemas import PersonCreate, PersonPublic, PersonUpdate
+
+router = APIRouter(prefix="/v1/people", tags=["people"])
+
+
+def _public(person: object) -> PersonPublic:
+    return PersonPublic.model_validate(person, from_attributes=True)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a person to the interpersonal inventory",
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+def create_person(
+    data: PersonCreate, scope: ClientScope, session: SessionDep, response: Response
+) -> PersonPublic:
+    person = service.create(session, scope, data)
+    set_etag(response, person)
+    return _public(person)
+
+
+@router.get(
+    "",
+    summary="List people (oldest first)",
+    responses=problem_responses(401, 403, 422),
+)
+def list_people(
+    scope: ClientScope,
+    session: SessionDep,
+    include_archived: Annotated[bool, Query(description="Include archived people")] = False,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[PersonPublic]:
+    rows, next_cursor = service.page(
+        session, scope, include_archived=include_archived, limit=limit, cursor=cursor
+    )
+    return Page(items=[_public(p) for p in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{person_id}",
+    summary="Read one person",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_person(
+    person_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+) -> PersonPublic:
+    person = service.get(session, scope, person_id)
+    set_etag(response, person)
+    return _public(person)
+
+
+@router.patch(
+    "/{person_id}",
+    summary="Change a person",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def update_person(
+    person_id: uuid.UUID,
+    changes: PersonUpdate,
+    scope: ClientScope,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PersonPublic:
+    person = service.update(session, scope, person_id, changes, if_match)
+    set_etag(response, person)
+    return _public(person)
+
+
+@router.delete(
+    "/{person_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a person (archived instead when entries name them)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def delete_person(
+    person_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
+) -> Response:
+    service.delete(session, scope, person_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,82 @@
+"""The interpersonal inventory: the people in a client's life."""
+
+import uuid
+
+from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from app.core.concurrency import check_if_match
+from app.core.errors import Conflict
+from app.core.pagination import keyset_page
+from app.core.scoping import OwnerScope
+from app.models.base import utcnow
+from app.models.diary import EntryPerson, Person
+from app.people.schemas import PersonCreate, PersonUpdate
+
+
+def create(session: Session, scope: OwnerScope, data: PersonCreate) -> Person:
+    person = scope.new_row(Person, data.model_dump(exclude={"id"}), data.id)
+    session.add(person)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"You already have a person with id {data.id}") from exc
+    return person
+
+
+def get(session: Session, scope: OwnerScope, person_id: uuid.UUID) -> Person:
+    return scope.get(session, Person, person_id, "person")
+
+
+def page(
+    session: Session, scope: OwnerScope, *, include_archived: bool, limit: int, cursor: str | None
+) -> tuple[list[Person], str | None]:
+    stmt = scope.select(Person)
+    if not include_archived:
+        stmt = stmt.where(col(Person.archived_at).is_(None))
+    return keyset_page(
+        session,
+        stmt,
+        col(Person.created_at),
+        col(Person.id),
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
+
+
+def update(
+    session: Session,
+    scope: OwnerScope,
+    person_id: uuid.UUID,
+    changes: PersonUpdate,
+    if_match: str | None,
+) -> Person:
+    person = get(session, scope, person_id)
+    check_if_match(if_match, person)
+    for field, value in changes.model_dump(exclude_unset=True).items():
+        setattr(person, field, value)
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+    return person
+
+
+def delete(session: Session, scope: OwnerScope, person_id: uuid.UUID, if_match: str | None) -> None:
+    """Delete a person, or archive them if entries name them, so history keeps its meaning."""
+    person = get(session, scope, person_id)
+    check_if_match(if_match, person)
+    named = session.exec(  # type: ignore[call-overload]
+        exists()
+        .where(*scope.conditions(EntryPerson), col(EntryPerson.person_id) == person_id)
+        .select()
+    ).one()[0]
+    if named:
+        if person.archived_at is None:
+            person.archived_at = utcnow()
+            person.updated_at = person.archived_at
+            session.add(person)
+    else:
+        session.delete(person)
+    session.flush()

@@ -1,0 +1,101 @@
+"""Plain functions that create what a test needs through the public API."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    headers: dict[str, str]
+    refresh_token: str
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+def register(
+    client: TestClient, *, role: str = "client", timezone: str = "UTC", name: str = "Ana"
+) -> Account:
+    email = f"{role}-{uuid.uuid4().hex[:10]}@example.org"
+    response = client.post(
+        "/v1/auth/register",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "role": role,
+            "display_name": name,
+            "timezone": timezone,
+        },
+    )
+    assert response.status_code == 201, response.text
+    tokens = login(client, email)
+    return Account(
+        id=response.json()["id"],
+        email=email,
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        refresh_token=tokens["refresh_token"],
+        profile=response.json(),
+    )
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = client.post("/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def person_body(**overrides: Any) -> dict[str, Any]:
+    return {"name": "Sam", "relationship": "friend", "closeness": 2, **overrides}
+
+
+def create_person(client: TestClient, account: Account, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/v1/people", json=person_body(**overrides), headers=account.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def focus_area_body(**overrides: Any) -> dict[str, Any]:
+    return {"problem_area": "role_transition", "title": "New job", **overrides}
+
+
+def create_focus_area(client: TestClient, account: Account, **overrides: Any) -> dict[str, Any]:
+    response = client.post(
+        "/v1/focus-areas", json=focus_area_body(**overrides), headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def entry_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "occurred_at": "2026-11-20T18:30:00+00:00",
+        "mood": 5,
+        "event": "Had coffee with Sam",
+        "event_type": "social_activity",
+        **overrides,
+    }
+
+
+def create_entry(client: TestClient, account: Account, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/v1/entries", json=entry_body(**overrides), headers=account.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (naming `field` if given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = dict(response.json())
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"]
+    if field is not None:
+        fields = [error["field"] for error in body.get("errors", [])]
+        assert field in fields, f"{field} not in {fields}"
+    return body
