@@ -38,6 +38,13 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem_schema.pop("$defs", {}))
     components["Problem"] = problem_schema
+    # If-Match is required (a missing one is answered 428, not FastAPI's 422, so the
+    # parameter itself has a default and the requirement is stated here).
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "If-Match":
+                    parameter["required"] = True
     app.openapi_schema = schema
     return schema
 

@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.models.account import Role, UserBase
+from app.models.base import NONBLANK_TEXT_PATTERN
 
 _ZONES = frozenset(available_timezones())
 
@@ -18,7 +19,12 @@ def _known_zone(name: str) -> str:
 TimeZoneName = Annotated[
     str, AfterValidator(_known_zone), Field(examples=["Europe/London"], max_length=64)
 ]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+DisplayName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=80, pattern=NONBLANK_TEXT_PATTERN
+    ),
+]
 Password = Annotated[str, Field(min_length=10, max_length=128, examples=["correct horse battery"])]
 
 

@@ -46,7 +46,10 @@ def register(session: Session, data: UserRegister) -> User:
 
 
 def login(session: Session, email: str, password: str, settings: Settings) -> TokenPair:
-    user = session.exec(select(User).where(col(User.email) == email.strip().lower())).first()
+    email = email.strip().lower()
+    user = None
+    if "\x00" not in email:  # no account has one, and PostgreSQL refuses it in a query
+        user = session.exec(select(User).where(col(User.email) == email)).first()
     if user is not None:
         _refuse_while_throttled(session, user, settings)
     if user is None or not verify_password(password, user.password_hash):

@@ -8,6 +8,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -193,7 +194,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Lost a race with a concurrent writer after the If-Match check had passed.
         return problem_response(PreconditionFailed("The resource changed while you wrote it"))
 
+    async def on_data_error(_request: Request, _exc: Exception) -> Response:
+        # Safety net: the database refused a value that validation let through.
+        return problem_response(ValidationFailed("A value in the request cannot be stored"))
+
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(StaleDataError, on_stale)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

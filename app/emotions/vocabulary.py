@@ -2,7 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
+
+from app.models.base import NONBLANK_TEXT_PATTERN
 
 # Apple's State of Mind labels.
 STATE_OF_MIND = (
@@ -22,12 +24,16 @@ MAX_LABEL_LENGTH = 40
 
 def normalise_label(label: str) -> str:
     label = " ".join(label.split()).lower()
-    if not 1 <= len(label) <= MAX_LABEL_LENGTH:
+    if "\x00" in label or not 1 <= len(label) <= MAX_LABEL_LENGTH:
         raise ValueError(f"an emotion label has 1 to {MAX_LABEL_LENGTH} characters")
     return label
 
 
-EmotionLabel = Annotated[str, AfterValidator(normalise_label)]
+EmotionLabel = Annotated[
+    str,
+    StringConstraints(pattern=NONBLANK_TEXT_PATTERN, max_length=MAX_LABEL_LENGTH),
+    AfterValidator(normalise_label),
+]
 
 
 def is_custom(label: str) -> bool:

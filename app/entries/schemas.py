@@ -2,14 +2,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.emotions.vocabulary import EmotionLabel
+from app.models.base import NonBlankText, Text
 from app.models.diary import EntryBase, EventType, ShortText, UTCInstant
 
 MAX_PEOPLE = 20
 MAX_EMOTIONS = 20
-CommunicationText = Annotated[str | None, Field(default=None, max_length=2000)]
+CommunicationText = Annotated[Text | None, Field(default=None, max_length=2000)]
 
 
 class _Strict(BaseModel):
@@ -48,7 +49,7 @@ def emotion_people_problem(
     seen: set[uuid.UUID] = set()
     for index, person in enumerate(people):
         if person.person_id in seen:
-            return f"people.{index}.person_id", "names a person twice"
+            return f"people.{index}.person_id", "names this person twice"
         seen.add(person.person_id)
     for index, emotion in enumerate(emotions):
         if emotion.person_id is not None and emotion.person_id not in seen:
@@ -64,32 +65,13 @@ class EntryCreate(EntryBase):
     emotions: list[EmotionIn] = Field(default_factory=list, max_length=MAX_EMOTIONS)
     communication: Communication | None = None
 
-    @field_validator("people")
-    @classmethod
-    def _people_unique(cls, people: list[EntryPersonIn]) -> list[EntryPersonIn]:
-        problem = emotion_people_problem(people, [])
-        if problem:
-            raise ValueError(f"{problem[0]} {problem[1]}")
-        return people
-
-    @field_validator("emotions")
-    @classmethod
-    def _emotions_name_entry_people(
-        cls, emotions: list[EmotionIn], info: ValidationInfo
-    ) -> list[EmotionIn]:
-        people = info.data.get("people")
-        problem = emotion_people_problem(people, emotions) if people is not None else None
-        if problem:
-            raise ValueError(f"{problem[0]} {problem[1]}")
-        return emotions
-
 
 class EntryUpdate(_Strict):
     """Only the fields sent change; `people` and `emotions` are replaced whole."""
 
     occurred_at: UTCInstant = None  # type: ignore[assignment]
     mood: int = Field(default=None, ge=0, le=10)  # type: ignore[assignment]
-    event: str = Field(default=None, min_length=1, max_length=4000)  # type: ignore[assignment]
+    event: NonBlankText = Field(default=None, min_length=1, max_length=4000)  # type: ignore[assignment]
     event_type: EventType = None  # type: ignore[assignment]
     focus_area_id: uuid.UUID | None = None
     private: bool = None  # type: ignore[assignment]

@@ -158,7 +158,16 @@ def _to_public(entries: Sequence[Entry], session: Session, scope: OwnerScope) ->
     ]
 
 
+def _check_emotions_name_entry_people(
+    people: Sequence[EntryPersonIn], emotions: Sequence[EmotionIn]
+) -> None:
+    problem = emotion_people_problem(list(people), list(emotions))
+    if problem:
+        raise ValidationFailed.for_field(f"body.{problem[0]}", problem[1])
+
+
 def create(session: Session, scope: OwnerScope, data: EntryCreate) -> EntryPublic:
+    _check_emotions_name_entry_people(data.people, data.emotions)
     _check_focus_area(session, scope, data.focus_area_id)
     _check_people(session, scope, data.people)
     entry = scope.new_row(Entry, data.model_dump(exclude={"id", "people", "emotions"}), data.id)
@@ -241,9 +250,7 @@ def update(
             for e in current.emotions
         ]
     )
-    problem = emotion_people_problem(people, emotions)
-    if problem:
-        raise ValidationFailed.for_field(f"body.{problem[0]}", problem[1])
+    _check_emotions_name_entry_people(people, emotions)
     if "focus_area_id" in sent:
         _check_focus_area(session, scope, changes.focus_area_id)
     if "people" in sent:

@@ -1,8 +1,9 @@
 import uuid
 from datetime import date, datetime
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
+from app.models.base import NonBlankText
 from app.models.diary import DisputeStage, FocusAreaBase, FocusStatus, GoalText, ProblemArea
 
 PersonIds = list[uuid.UUID]
@@ -29,15 +30,6 @@ class FocusAreaCreate(FocusAreaBase):
     id: uuid.UUID | None = Field(default=None, description="Optional client-generated id")
     person_ids: PersonIds = Field(default_factory=list, max_length=20)
 
-    @model_validator(mode="after")
-    def _fields_fit_problem_area(self) -> "FocusAreaCreate":
-        mismatch = problem_area_mismatch(
-            self.problem_area, self.dispute_stage, self.from_role, self.to_role
-        )
-        if mismatch:
-            raise ValueError(f"{mismatch[0]}: {mismatch[1]}")
-        return self
-
 
 class FocusAreaUpdate(FocusAreaBase):
     """Only the fields sent change. Required fields may be omitted but not set to null."""
@@ -45,7 +37,7 @@ class FocusAreaUpdate(FocusAreaBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     problem_area: ProblemArea = None  # type: ignore[assignment]
-    title: str = Field(default=None, min_length=1, max_length=120)  # type: ignore[assignment]
+    title: NonBlankText = Field(default=None, min_length=1, max_length=120)  # type: ignore[assignment]
     goals: list[GoalText] = Field(default=None, max_length=10)  # type: ignore[arg-type]
     agreed_on: date | None = None
     status: FocusStatus = None  # type: ignore[assignment]

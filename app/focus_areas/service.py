@@ -92,7 +92,16 @@ def to_public(focus_area: FocusArea, person_ids: list[uuid.UUID]) -> FocusAreaPu
     return FocusAreaPublic.model_validate({**focus_area.model_dump(), "person_ids": person_ids})
 
 
+def _check_fits_problem_area(focus_area: FocusArea | FocusAreaCreate) -> None:
+    mismatch = problem_area_mismatch(
+        focus_area.problem_area, focus_area.dispute_stage, focus_area.from_role, focus_area.to_role
+    )
+    if mismatch:
+        raise ValidationFailed.for_field(f"body.{mismatch[0]}", mismatch[1])
+
+
 def create(session: Session, scope: OwnerScope, data: FocusAreaCreate) -> FocusAreaPublic:
+    _check_fits_problem_area(data)
     _check_people(session, scope, data.person_ids)
     if data.status is FocusStatus.active:
         _check_active_limit(session, scope)
@@ -155,11 +164,7 @@ def update(
     )
     for field, value in values.items():
         setattr(focus_area, field, value)
-    mismatch = problem_area_mismatch(
-        focus_area.problem_area, focus_area.dispute_stage, focus_area.from_role, focus_area.to_role
-    )
-    if mismatch:
-        raise ValidationFailed.for_field(f"body.{mismatch[0]}", mismatch[1])
+    _check_fits_problem_area(focus_area)
     if becomes_active:
         _check_active_limit(session, scope, except_id=focus_area.id)
     focus_area.updated_at = utcnow()

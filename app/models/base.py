@@ -3,12 +3,20 @@
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+
+# PostgreSQL text cannot hold NUL, so no text field accepts it (422, never a 500).
+# The patterns are part of the published schema, so clients can check before sending.
+TEXT_PATTERN = r"^[^\x00]*$"
+NONBLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
+NonBlankText = Annotated[str, StringConstraints(pattern=NONBLANK_TEXT_PATTERN)]
 
 # Stable constraint names from the first migration on, so later ones can refer to them.
 SQLModel.metadata.naming_convention = {

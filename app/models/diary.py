@@ -15,7 +15,15 @@ from sqlalchemy import JSON, ForeignKeyConstraint, Index
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, enum_column, new_id, utcnow
+from app.models.base import (
+    NONBLANK_TEXT_PATTERN,
+    NonBlankText,
+    Text,
+    UTCDateTime,
+    enum_column,
+    new_id,
+    utcnow,
+)
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -24,8 +32,18 @@ def _to_utc(value: datetime) -> datetime:
 
 # Instants are accepted with any offset (a naive time is refused) and answered in UTC.
 UTCInstant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-GoalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ShortText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40, pattern=NONBLANK_TEXT_PATTERN
+    ),
+]
+GoalText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=500, pattern=NONBLANK_TEXT_PATTERN
+    ),
+]
 
 
 class Relationship(StrEnum):
@@ -95,12 +113,12 @@ class Versioned(SQLModel):
 
 
 class PersonBase(SQLModel):
-    name: str = Field(min_length=1, max_length=80, description="A name or alias")
+    name: NonBlankText = Field(min_length=1, max_length=80, description="A name or alias")
     relationship: Relationship = Field(sa_type=enum_column(Relationship))
     closeness: int = Field(ge=1, le=3, description="Closeness circle: 1 inner, 2 middle, 3 outer")
     deceased: bool = False
     satisfaction: int | None = Field(default=None, ge=0, le=10)
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Text | None = Field(default=None, max_length=2000)
 
 
 class Person(PersonBase, Versioned, table=True):
@@ -117,14 +135,14 @@ class Person(PersonBase, Versioned, table=True):
 
 class FocusAreaBase(SQLModel):
     problem_area: ProblemArea = Field(sa_type=enum_column(ProblemArea))
-    title: str = Field(min_length=1, max_length=120)
-    description: str | None = Field(default=None, max_length=2000)
+    title: NonBlankText = Field(min_length=1, max_length=120)
+    description: Text | None = Field(default=None, max_length=2000)
     goals: list[GoalText] = Field(default_factory=list, max_length=10, sa_type=JSON)
     agreed_on: date | None = None
     status: FocusStatus = Field(default=FocusStatus.active, sa_type=enum_column(FocusStatus))
     dispute_stage: DisputeStage | None = Field(default=None, sa_type=enum_column(DisputeStage))
-    from_role: str | None = Field(default=None, max_length=120)
-    to_role: str | None = Field(default=None, max_length=120)
+    from_role: Text | None = Field(default=None, max_length=120)
+    to_role: Text | None = Field(default=None, max_length=120)
 
 
 class FocusArea(FocusAreaBase, Versioned, table=True):
@@ -163,7 +181,7 @@ class FocusAreaPerson(SQLModel, table=True):
 class EntryBase(SQLModel):
     occurred_at: UTCInstant = Field(sa_type=UTCDateTime)
     mood: int = Field(ge=0, le=10, description="0 = worst, 10 = best")
-    event: str = Field(min_length=1, max_length=4000, description="What happened")
+    event: NonBlankText = Field(min_length=1, max_length=4000, description="What happened")
     event_type: EventType = Field(default=EventType.other, sa_type=enum_column(EventType))
     focus_area_id: uuid.UUID | None = None
     private: bool = Field(default=False, description="Never shown to a therapist")
