@@ -16,7 +16,10 @@ from app.emotions.router import router as emotions_router
 from app.entries.router import router as entries_router
 from app.focus_areas.router import router as focus_areas_router
 from app.health.router import router as health_router
+from app.measures.router import router as measures_router
 from app.people.router import router as people_router
+from app.sessions.router import router as sessions_router
+from app.summaries.router import router as summaries_router
 
 DESCRIPTION = """
 A between-session diary for Interpersonal Psychotherapy (IPT). Clients log interpersonal
@@ -76,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         focus_areas_router,
         entries_router,
         emotions_router,
+        sessions_router,
+        measures_router,
+        summaries_router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

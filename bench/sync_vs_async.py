@@ -229,9 +229,10 @@ def http(
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(server.base + path, data=data, method=method, headers=headers)
+    url = server.base + path  # always http://127.0.0.1:<port>/…
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body = response.read()
             status = response.status
             response_headers = {k.lower(): v for k, v in response.headers.items()}
@@ -555,12 +556,26 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def environment(args: argparse.Namespace, wrk: str, databases: list[str]) -> str:
+def environment(
+    args: argparse.Namespace, wrk: str, databases: list[str], load_at_start: float
+) -> str:
     wrk_version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout
     import sqlite3
 
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "app", "migrations"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
     lines = [
-        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}; code: commit "
+        f"{commit or '?'}"
+        + (f" with {len(changed)} uncommitted files in app/ or migrations/" if changed else ""),
+        f"- load average (1 min) at start {load_at_start:.2f}, at end {os.getloadavg()[0]:.2f}",
         f"- machine: {os.cpu_count()} CPUs (nproc), {platform.machine()}, "
         f"{platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}",
@@ -606,6 +621,9 @@ def main() -> None:
     # SIGTERM runs the finally blocks too (servers stopped, database dropped).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     wrk = check_prerequisites()
+    load_at_start = os.getloadavg()[0]
+    if load_at_start > 0.5:
+        print(f"Note: load average is {load_at_start:.2f}; other work on the machine skews results")
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = [bench_database(kind, wrk, args) for kind in databases]
 
@@ -613,7 +631,7 @@ def main() -> None:
         [
             "## Sync vs async database access: one authenticated read",
             "",
-            environment(args, wrk, databases),
+            environment(args, wrk, databases, load_at_start),
             "",
             *(table(result) for result in results),
         ]

@@ -30,6 +30,7 @@ Row = TypeVar("Row", bound=OwnedRow)
 class OwnerScope:
     owner_id: uuid.UUID
     include_private: bool = True
+    timezone: str = "UTC"  # the owner's: summaries are computed in the client's local time
 
     def conditions(self, model: type[Any]) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = [col(model.owner_id) == self.owner_id]
@@ -64,7 +65,7 @@ def lock_owner(session: Session, scope: OwnerScope) -> None:
 
 
 async def _client_scope(user: CurrentClient) -> OwnerScope:
-    return OwnerScope(owner_id=user.id)
+    return OwnerScope(owner_id=user.id, timezone=user.timezone)
 
 
 ClientScope = Annotated[OwnerScope, Depends(_client_scope)]

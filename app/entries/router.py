@@ -2,28 +2,26 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime
 
 from app.core.concurrency import IfMatchHeader, set_etag
 from app.core.db import SessionDep
 from app.core.errors import ValidationFailed, problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
+from app.core.settings import Settings, get_settings
+from app.core.timerange import TimeRangeDep
 from app.emotions.vocabulary import normalise_label
 from app.entries import service
 from app.entries.schemas import EntryCreate, EntryPublic, EntryUpdate
 from app.entries.service import EntryFilters
+from app.safety import schemas as safety
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def entry_filters(
-    occurred_from: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Inclusive lower bound (RFC 3339)")
-    ] = None,
-    occurred_to: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Exclusive upper bound (RFC 3339)")
-    ] = None,
+async def entry_filters(
+    occurred: TimeRangeDep,
     person_id: Annotated[uuid.UUID | None, Query(description="Entries naming this person")] = None,
     focus_area_id: uuid.UUID | None = None,
     emotion: Annotated[str | None, Query(max_length=60, description="An emotion label")] = None,
@@ -36,8 +34,7 @@ def entry_filters(
         except ValueError as exc:
             raise ValidationFailed.for_field("query.emotion", str(exc)) from exc
     return EntryFilters(
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
+        occurred=occurred,
         person_id=person_id,
         focus_area_id=focus_area_id,
         emotion=emotion,
@@ -55,14 +52,20 @@ EntryFiltersDep = Annotated[EntryFilters, Depends(entry_filters)]
     summary="Write a diary entry",
     description="`people` and `focus_area_id` must be the caller's own; an emotion's "
     "`person_id` must be one of the entry's people. A client may send its own `id` "
-    "(offline creation).",
+    "(offline creation). An entry with mood ≤ 1 returns a `safety` object: show its crisis "
+    "resources at once.",
     responses=problem_responses(401, 403, 409, 413, 422),
 )
 def create_entry(
-    data: EntryCreate, scope: ClientScope, session: SessionDep, response: Response
+    data: EntryCreate,
+    scope: ClientScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> EntryPublic:
     entry = service.create(session, scope, data)
     set_etag(response, entry)
+    entry.safety = safety.for_mood(entry.mood, settings)
     return entry
 
 
@@ -109,11 +112,13 @@ def update_entry(
     changes: EntryUpdate,
     scope: ClientScope,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> EntryPublic:
     entry = service.update(session, scope, entry_id, changes, if_match)
     set_etag(response, entry)
+    entry.safety = safety.for_mood(entry.mood, settings)
     return entry
 
 

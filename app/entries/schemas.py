@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.emotions.vocabulary import EmotionLabel
 from app.models.base import NonBlankText, Text
 from app.models.diary import EntryBase, EventType, ShortText, UTCInstant
+from app.safety.schemas import Safety
 
 MAX_PEOPLE = 20
 MAX_EMOTIONS = 20
@@ -101,3 +102,8 @@ class EntryPublic(EntryBase):
     created_at: datetime
     updated_at: datetime
     version: int
+    safety: Safety | None = Field(
+        default=None,
+        description="On the create/update response of an entry with mood ≤ 1: show its "
+        "crisis resources at once",
+    )

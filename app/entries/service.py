@@ -3,19 +3,19 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, insert
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.core import crud
 from app.core.concurrency import check_if_match
-from app.core.errors import Conflict, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
+from app.core.timerange import TimeRange
 from app.emotions.vocabulary import is_custom
 from app.entries.schemas import (
     EmotionIn,
@@ -27,14 +27,12 @@ from app.entries.schemas import (
     EntryUpdate,
     emotion_people_problem,
 )
-from app.models.base import utcnow
 from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person
 
 
 @dataclass(frozen=True, slots=True)
 class EntryFilters:
-    occurred_from: datetime | None = None
-    occurred_to: datetime | None = None
+    occurred: TimeRange = field(default_factory=TimeRange)
     person_id: uuid.UUID | None = None
     focus_area_id: uuid.UUID | None = None
     emotion: str | None = None
@@ -171,11 +169,7 @@ def create(session: Session, scope: OwnerScope, data: EntryCreate) -> EntryPubli
     _check_focus_area(session, scope, data.focus_area_id)
     _check_people(session, scope, data.people)
     entry = scope.new_row(Entry, data.model_dump(exclude={"id", "people", "emotions"}), data.id)
-    session.add(entry)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"You already have an entry with id {data.id}") from exc
+    crud.insert(session, entry, f"You already have an entry with id {data.id}")
     _write_children(session, scope, entry.id, data.people, data.emotions)
     return _to_public([entry], session, scope)[0]
 
@@ -187,11 +181,7 @@ def get(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic
 def page(
     session: Session, scope: OwnerScope, filters: EntryFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[EntryPublic], str | None]:
-    stmt = scope.select(Entry)
-    if filters.occurred_from is not None:
-        stmt = stmt.where(col(Entry.occurred_at) >= filters.occurred_from)
-    if filters.occurred_to is not None:
-        stmt = stmt.where(col(Entry.occurred_at) < filters.occurred_to)
+    stmt = scope.select(Entry).where(*filters.occurred.conditions(col(Entry.occurred_at)))
     if filters.focus_area_id is not None:
         stmt = stmt.where(col(Entry.focus_area_id) == filters.focus_area_id)
     if filters.mood_min is not None:
@@ -234,7 +224,7 @@ def update(
     if_match: str | None,
 ) -> EntryPublic:
     entry = scope.get(session, Entry, entry_id, "entry")
-    check_if_match(if_match, entry)
+    check_if_match(if_match, entry)  # before validating: a stale edit is 412 whatever it says
     sent = changes.model_fields_set
     current = _to_public([entry], session, scope)[0]
     people = (
@@ -257,11 +247,7 @@ def update(
         _check_people(session, scope, people, already_named={p.person_id for p in current.people})
 
     values = changes.model_dump(exclude_unset=True, exclude={"people", "emotions"})
-    for field, value in values.items():
-        setattr(entry, field, value)
-    entry.updated_at = utcnow()
-    session.add(entry)
-    session.flush()
+    crud.update(session, entry, if_match, values)
     if "people" in sent or "emotions" in sent:
         _delete_children(session, scope, entry.id)
         _write_children(session, scope, entry.id, people, emotions)
@@ -270,6 +256,4 @@ def update(
 
 def delete(session: Session, scope: OwnerScope, entry_id: uuid.UUID, if_match: str | None) -> None:
     entry = scope.get(session, Entry, entry_id, "entry")
-    check_if_match(if_match, entry)
-    session.delete(entry)
-    session.flush()
+    crud.delete(session, entry, if_match)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.core import crud
 from app.core.concurrency import check_if_match
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import keyset_page
@@ -106,11 +106,7 @@ def create(session: Session, scope: OwnerScope, data: FocusAreaCreate) -> FocusA
     if data.status is FocusStatus.active:
         _check_active_limit(session, scope)
     focus_area = scope.new_row(FocusArea, data.model_dump(exclude={"id", "person_ids"}), data.id)
-    session.add(focus_area)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"You already have a focus area with id {data.id}") from exc
+    crud.insert(session, focus_area, f"You already have a focus area with id {data.id}")
     _set_people(session, scope, focus_area.id, data.person_ids)
     session.flush()
     return to_public(focus_area, sorted(data.person_ids))

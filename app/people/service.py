@@ -3,11 +3,10 @@
 import uuid
 
 from sqlalchemy import exists
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from app.core import crud
 from app.core.concurrency import check_if_match
-from app.core.errors import Conflict
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
 from app.models.base import utcnow
@@ -17,12 +16,7 @@ from app.people.schemas import PersonCreate, PersonUpdate
 
 def create(session: Session, scope: OwnerScope, data: PersonCreate) -> Person:
     person = scope.new_row(Person, data.model_dump(exclude={"id"}), data.id)
-    session.add(person)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"You already have a person with id {data.id}") from exc
-    return person
+    return crud.insert(session, person, f"You already have a person with id {data.id}")
 
 
 def get(session: Session, scope: OwnerScope, person_id: uuid.UUID) -> Person:
@@ -54,13 +48,7 @@ def update(
     if_match: str | None,
 ) -> Person:
     person = get(session, scope, person_id)
-    check_if_match(if_match, person)
-    for field, value in changes.model_dump(exclude_unset=True).items():
-        setattr(person, field, value)
-    person.updated_at = utcnow()
-    session.add(person)
-    session.flush()
-    return person
+    return crud.update(session, person, if_match, changes.model_dump(exclude_unset=True))
 
 
 def delete(session: Session, scope: OwnerScope, person_id: uuid.UUID, if_match: str | None) -> None:

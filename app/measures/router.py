@@ -1,0 +1,97 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.core.concurrency import IfMatchHeader, set_etag
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import CursorParam, LimitParam, Page
+from app.core.scoping import ClientScope
+from app.core.settings import Settings, get_settings
+from app.measures import scoring, service
+from app.measures.schemas import MeasureCreate, MeasurePublic, MeasureUpdate
+from app.models.therapy import Measure
+from app.safety.schemas import SafetyReason, safety_notice
+
+router = APIRouter(prefix="/v1/measures", tags=["measures"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _public(measure: Measure, settings: Settings | None = None) -> MeasurePublic:
+    public = MeasurePublic.model_validate(measure, from_attributes=True)
+    if settings is not None and scoring.flags_self_harm(measure.instrument, measure.answers):
+        public.safety = safety_notice(SafetyReason.phq9_item9, settings)
+    return public
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a completed PHQ-9 or GAD-7",
+    description="The service scores it: `total` and `severity` are computed, never taken from "
+    "the client. A PHQ-9 whose item 9 is above 0 returns a `safety` object: show its crisis "
+    "resources at once.",
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+def create_measure(
+    data: MeasureCreate,
+    scope: ClientScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> MeasurePublic:
+    measure = service.create(session, scope, data)
+    set_etag(response, measure)
+    return _public(measure, settings)
+
+
+@router.get("", summary="List measures, latest first", responses=problem_responses(401, 403, 422))
+def list_measures(
+    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[MeasurePublic]:
+    rows, next_cursor = service.page(session, scope, limit=limit, cursor=cursor)
+    return Page(items=[_public(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{measure_id}", summary="Read one measure", responses=problem_responses(401, 403, 404, 422)
+)
+def read_measure(
+    measure_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+) -> MeasurePublic:
+    measure = service.get(session, scope, measure_id)
+    set_etag(response, measure)
+    return _public(measure)
+
+
+@router.patch(
+    "/{measure_id}",
+    summary="Correct a measure (rescored)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def update_measure(
+    measure_id: uuid.UUID,
+    changes: MeasureUpdate,
+    scope: ClientScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> MeasurePublic:
+    measure = service.update(session, scope, measure_id, changes, if_match)
+    set_etag(response, measure)
+    return _public(measure, settings)
+
+
+@router.delete(
+    "/{measure_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a measure",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def delete_measure(
+    measure_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
+) -> Response:
+    service.delete(session, scope, measure_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

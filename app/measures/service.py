@@ -1,0 +1,69 @@
+"""Symptom measures (PHQ-9, GAD-7), scored by the service."""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col
+
+from app.core import crud
+from app.core.concurrency import check_if_match
+from app.core.errors import ValidationFailed
+from app.core.pagination import keyset_page
+from app.core.scoping import OwnerScope
+from app.measures import scoring
+from app.measures.schemas import MeasureCreate, MeasureUpdate
+from app.models.therapy import Instrument, Measure
+
+
+def _scored(instrument: Instrument, answers: list[int]) -> dict[str, Any]:
+    problem = scoring.answers_problem(instrument, answers)
+    if problem:
+        raise ValidationFailed.for_field(f"body.answers{problem[0]}", problem[1])
+    total, severity = scoring.score(instrument, answers)
+    return {"total": total, "severity": severity}
+
+
+def create(session: Session, scope: OwnerScope, data: MeasureCreate) -> Measure:
+    values = data.model_dump(exclude={"id"}) | _scored(data.instrument, data.answers)
+    measure = scope.new_row(Measure, values, data.id)
+    return crud.insert(session, measure, f"You already have a measure with id {data.id}")
+
+
+def get(session: Session, scope: OwnerScope, measure_id: uuid.UUID) -> Measure:
+    return scope.get(session, Measure, measure_id, "measure")
+
+
+def page(
+    session: Session, scope: OwnerScope, *, limit: int, cursor: str | None
+) -> tuple[list[Measure], str | None]:
+    return keyset_page(
+        session,
+        scope.select(Measure),
+        col(Measure.completed_at),
+        col(Measure.id),
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
+    )
+
+
+def update(
+    session: Session,
+    scope: OwnerScope,
+    measure_id: uuid.UUID,
+    changes: MeasureUpdate,
+    if_match: str | None,
+) -> Measure:
+    measure = get(session, scope, measure_id)
+    check_if_match(if_match, measure)
+    values = changes.model_dump(exclude_unset=True)
+    instrument = values.get("instrument", measure.instrument)
+    values |= _scored(instrument, values.get("answers", measure.answers))
+    return crud.update(session, measure, if_match, values)
+
+
+def delete(
+    session: Session, scope: OwnerScope, measure_id: uuid.UUID, if_match: str | None
+) -> None:
+    measure = get(session, scope, measure_id)
+    crud.delete(session, measure, if_match)

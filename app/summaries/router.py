@@ -1,0 +1,74 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.scoping import ClientScope
+from app.core.timerange import TimeRangeDep
+from app.summaries import service
+from app.summaries.schemas import (
+    BetweenSessions,
+    Bucket,
+    FocusAreaSummary,
+    MoodByPerson,
+    MoodTimeline,
+)
+
+router = APIRouter(prefix="/v1/summaries", tags=["summaries"])
+PROBLEMS = problem_responses(401, 403, 422)
+
+
+@router.get(
+    "/mood-by-person",
+    summary="How mood goes with each person",
+    description="For each person: mean mood of the entries that name them, of the entries "
+    "that do not, and the difference (`delta`), with the most frequent emotions.",
+    responses=PROBLEMS,
+)
+def mood_by_person(
+    scope: ClientScope, session: SessionDep, time_range: TimeRangeDep
+) -> MoodByPerson:
+    return service.mood_by_person(session, scope, time_range)
+
+
+@router.get(
+    "/mood-timeline",
+    summary="Mood over time, by local day or week",
+    description="Buckets are calendar days or Monday-based weeks in the client's time zone.",
+    responses=PROBLEMS,
+)
+def mood_timeline(
+    scope: ClientScope,
+    session: SessionDep,
+    time_range: TimeRangeDep,
+    bucket: Annotated[Bucket, Query(description="`day` or `week`")] = Bucket.day,
+) -> MoodTimeline:
+    return service.mood_timeline(session, scope, time_range, bucket)
+
+
+@router.get(
+    "/focus-areas",
+    summary="Mood and its weekly trend per focus area",
+    responses=PROBLEMS,
+)
+def focus_areas(
+    scope: ClientScope, session: SessionDep, time_range: TimeRangeDep
+) -> FocusAreaSummary:
+    return service.focus_areas(session, scope, time_range)
+
+
+@router.get(
+    "/between-sessions",
+    summary="What happened between one therapy session and the next",
+    description="The interval from the previous session to the given one (default: from the "
+    "latest session on, open-ended), compared with the interval before it.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def between_sessions(
+    scope: ClientScope,
+    session: SessionDep,
+    session_id: Annotated[uuid.UUID | None, Query(description="A therapy session id")] = None,
+) -> BetweenSessions:
+    return service.between_sessions(session, scope, session_id)

@@ -1,0 +1,426 @@
+"""Mood-versus-relationship summaries, aggregated by the database.
+
+Every function returns aggregates straight from SQL (counts, sums, means per group); no
+function loads a client's entries into Python. Each takes an `OwnerScope`, so the same
+code serves the client and a therapist (whose scope leaves out private entries).
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, func, or_, true
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from app.core.scoping import OwnerScope
+from app.core.timerange import TimeRange
+from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person
+from app.models.therapy import Measure, TherapySession
+from app.summaries import localtime
+from app.summaries.schemas import (
+    Baseline,
+    BetweenSessions,
+    Bucket,
+    EmotionStat,
+    FocusAreaMood,
+    FocusAreaSummary,
+    LowMoodEntry,
+    MeasureInInterval,
+    MoodByPerson,
+    MoodTimeline,
+    PersonInInterval,
+    PersonMood,
+    TimelinePoint,
+)
+
+TOP_EMOTIONS = 5
+LOWEST_MOOD_ENTRIES = 3
+
+
+def _mean(column: Any) -> ColumnElement[float]:
+    return func.avg(cast(column, Float))
+
+
+def _entries(scope: OwnerScope, time_range: TimeRange, *columns: Any) -> Select[Any]:
+    """The scoped entries in the range: the base of every summary."""
+    return sa_select(col(Entry.id), col(Entry.mood), *columns).where(
+        *scope.conditions(Entry), *time_range.conditions(col(Entry.occurred_at))
+    )
+
+
+def _emotion_stats(rows: Any) -> list[EmotionStat]:
+    return [
+        EmotionStat(label=label, count=count, mean_intensity=float(mean))
+        for label, count, mean in rows
+    ]
+
+
+def _ratio(numerator: float, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+# --- mood by person -----------------------------------------------------------------------
+
+
+def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -> MoodByPerson:
+    entries = _entries(scope, time_range).cte("scoped_entries")
+    per_person = (
+        sa_select(
+            col(EntryPerson.person_id).label("person_id"),
+            func.count().label("entries"),
+            func.sum(entries.c.mood).label("mood_sum"),
+            _mean(EntryPerson.quality).label("mean_quality"),
+        )
+        .join_from(EntryPerson, entries, col(EntryPerson.entry_id) == entries.c.id)
+        .where(*scope.conditions(EntryPerson))
+        .group_by(col(EntryPerson.person_id))
+        .cte("per_person")
+    )
+    total_entries = sa_select(func.count()).select_from(entries).scalar_subquery()
+    total_mood = sa_select(func.coalesce(func.sum(entries.c.mood), 0)).select_from(entries)
+    rows = session.execute(
+        sa_select(
+            col(Person.id),
+            col(Person.name),
+            col(Person.closeness),
+            func.coalesce(per_person.c.entries, 0),
+            func.coalesce(per_person.c.mood_sum, 0),
+            per_person.c.mean_quality,
+            total_entries,
+            total_mood.scalar_subquery(),
+        )
+        .outerjoin(per_person, per_person.c.person_id == col(Person.id))
+        .where(
+            *scope.conditions(Person),
+            or_(col(Person.archived_at).is_(None), per_person.c.entries > 0),
+        )
+        .order_by(func.coalesce(per_person.c.entries, 0).desc(), col(Person.id))
+    ).all()
+    if rows:
+        count, mood_sum = rows[0][6], rows[0][7]
+    else:
+        count, mood_sum = session.execute(
+            sa_select(total_entries, total_mood.scalar_subquery())
+        ).one()
+    emotions = _top_emotions_per_person(session, scope, entries)
+
+    people = []
+    for person_id, name, closeness, named, named_sum, mean_quality, *_ in rows:
+        mean = _ratio(named_sum, named)
+        without = _ratio(mood_sum - named_sum, count - named)
+        people.append(
+            PersonMood(
+                person_id=person_id,
+                name=name,
+                closeness=closeness,
+                entries=named,
+                mean_mood=mean,
+                mean_mood_without=without,
+                delta=mean - without if mean is not None and without is not None else None,
+                mean_quality=mean_quality,
+                top_emotions=emotions.get(person_id, []),
+            )
+        )
+    return MoodByPerson(
+        timezone=scope.timezone,
+        baseline=Baseline(entries=count, mean_mood=_ratio(mood_sum, count)),
+        people=people,
+    )
+
+
+def _top_emotions_per_person(
+    session: Session, scope: OwnerScope, entries: Any
+) -> dict[uuid.UUID, list[EmotionStat]]:
+    # An emotion about nobody in particular counts for every person of its entry.
+    per_label = (
+        sa_select(
+            col(EntryPerson.person_id).label("person_id"),
+            col(EntryEmotion.label).label("label"),
+            func.count().label("count"),
+            _mean(EntryEmotion.intensity).label("mean_intensity"),
+        )
+        .join_from(EntryEmotion, entries, col(EntryEmotion.entry_id) == entries.c.id)
+        .join(
+            EntryPerson,
+            and_(
+                col(EntryPerson.owner_id) == col(EntryEmotion.owner_id),
+                col(EntryPerson.entry_id) == col(EntryEmotion.entry_id),
+                or_(
+                    col(EntryEmotion.person_id).is_(None),
+                    col(EntryEmotion.person_id) == col(EntryPerson.person_id),
+                ),
+            ),
+        )
+        .where(*scope.conditions(EntryEmotion))
+        .group_by(col(EntryPerson.person_id), col(EntryEmotion.label))
+        .subquery()
+    )
+    ranked = sa_select(
+        per_label,
+        func.row_number()
+        .over(
+            partition_by=per_label.c.person_id,
+            order_by=(per_label.c.count.desc(), per_label.c.label),
+        )
+        .label("rank"),
+    ).subquery()
+    found: dict[uuid.UUID, list[EmotionStat]] = {}
+    for person_id, label, count, mean in session.execute(
+        sa_select(ranked.c.person_id, ranked.c.label, ranked.c.count, ranked.c.mean_intensity)
+        .where(ranked.c.rank <= TOP_EMOTIONS)
+        .order_by(ranked.c.person_id, ranked.c.rank)
+    ):
+        found.setdefault(person_id, []).extend(_emotion_stats([(label, count, mean)]))
+    return found
+
+
+# --- mood timeline ------------------------------------------------------------------------
+
+
+def mood_timeline(
+    session: Session, scope: OwnerScope, time_range: TimeRange, bucket: Bucket
+) -> MoodTimeline:
+    dialect = session.get_bind().dialect.name
+    to_bucket = localtime.local_day if bucket is Bucket.day else localtime.local_week_start
+    entries = _entries(
+        scope,
+        time_range,
+        to_bucket(col(Entry.occurred_at), scope.timezone, dialect).label("bucket"),
+    ).cte("scoped_entries")
+    moods = (
+        sa_select(
+            entries.c.bucket,
+            func.count().label("entries"),
+            _mean(entries.c.mood).label("mean_mood"),
+            func.min(entries.c.mood).label("min_mood"),
+            func.max(entries.c.mood).label("max_mood"),
+        )
+        .group_by(entries.c.bucket)
+        .subquery()
+    )
+    people = (
+        sa_select(
+            entries.c.bucket,
+            func.count(func.distinct(col(EntryPerson.person_id))).label("people_count"),
+        )
+        .join_from(entries, EntryPerson, col(EntryPerson.entry_id) == entries.c.id)
+        .where(*scope.conditions(EntryPerson))
+        .group_by(entries.c.bucket)
+        .subquery()
+    )
+    rows = session.execute(
+        sa_select(
+            moods.c.bucket,
+            moods.c.entries,
+            moods.c.mean_mood,
+            moods.c.min_mood,
+            moods.c.max_mood,
+            func.coalesce(people.c.people_count, 0),
+        )
+        .outerjoin(people, people.c.bucket == moods.c.bucket)
+        .order_by(moods.c.bucket)
+    )
+    return MoodTimeline(
+        timezone=scope.timezone,
+        bucket=bucket,
+        points=[
+            TimelinePoint(
+                start=start,
+                entries=count,
+                mean_mood=mean,
+                min_mood=low,
+                max_mood=high,
+                people_count=people_count,
+            )
+            for start, count, mean, low, high, people_count in rows
+        ],
+    )
+
+
+# --- focus areas --------------------------------------------------------------------------
+
+
+def _slope(n: int, sum_x: float, sum_y: float, sum_xx: float, sum_xy: float) -> float | None:
+    """Least-squares slope of y on x; undefined with fewer than two distinct x."""
+    denominator = n * sum_xx - sum_x * sum_x
+    if n < 2 or denominator <= 1e-12 * max(1.0, n * sum_xx):
+        return None
+    return (n * sum_xy - sum_x * sum_y) / denominator
+
+
+def focus_areas(session: Session, scope: OwnerScope, time_range: TimeRange) -> FocusAreaSummary:
+    dialect = session.get_bind().dialect.name
+    entries = (
+        _entries(
+            scope,
+            time_range,
+            col(Entry.focus_area_id).label("focus_area_id"),
+            col(Entry.occurred_at).label("occurred_at"),
+            localtime.epoch_seconds(col(Entry.occurred_at), dialect).label("seconds"),
+        )
+        .where(col(Entry.focus_area_id).is_not(None))
+        .cte("scoped_entries")
+    )
+    # Weeks since each area's first entry: small x keeps the sums well conditioned.
+    origin = (
+        sa_select(entries.c.focus_area_id, func.min(entries.c.seconds).label("first_seconds"))
+        .group_by(entries.c.focus_area_id)
+        .subquery()
+    )
+    weeks = (entries.c.seconds - origin.c.first_seconds) / float(localtime.SECONDS_PER_WEEK)
+    mood = cast(entries.c.mood, Float)
+    stats = (
+        sa_select(
+            entries.c.focus_area_id,
+            func.count().label("n"),
+            func.sum(mood).label("sum_y"),
+            func.sum(weeks).label("sum_x"),
+            func.sum(weeks * weeks).label("sum_xx"),
+            func.sum(weeks * mood).label("sum_xy"),
+            func.min(entries.c.occurred_at).label("first_at"),
+            func.max(entries.c.occurred_at).label("last_at"),
+        )
+        .join(origin, origin.c.focus_area_id == entries.c.focus_area_id)
+        .group_by(entries.c.focus_area_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa_select(
+            col(FocusArea.id),
+            col(FocusArea.title),
+            col(FocusArea.problem_area),
+            func.coalesce(stats.c.n, 0).label("n"),
+            stats.c.sum_y,
+            stats.c.sum_x,
+            stats.c.sum_xx,
+            stats.c.sum_xy,
+            stats.c.first_at,
+            stats.c.last_at,
+        )
+        .outerjoin(stats, stats.c.focus_area_id == col(FocusArea.id))
+        .where(*scope.conditions(FocusArea))
+        .order_by(col(FocusArea.created_at), col(FocusArea.id))
+    )
+    return FocusAreaSummary(
+        focus_areas=[
+            FocusAreaMood(
+                focus_area_id=row.id,
+                title=row.title,
+                problem_area=row.problem_area,
+                entries=row.n,
+                mean_mood=_ratio(row.sum_y, row.n) if row.n else None,
+                trend_per_week=(
+                    _slope(row.n, row.sum_x, row.sum_y, row.sum_xx, row.sum_xy) if row.n else None
+                ),
+                first_at=row.first_at,
+                last_at=row.last_at,
+            )
+            for row in rows
+        ]
+    )
+
+
+# --- between sessions ---------------------------------------------------------------------
+
+
+def _intervals(
+    session: Session, scope: OwnerScope, session_id: uuid.UUID | None
+) -> tuple[TimeRange, TimeRange | None]:
+    """The interval ending at the session (default: open, after the latest session) and
+    the interval before it, if there was one."""
+    held_at = col(TherapySession.held_at)
+    earlier = sa_select(held_at).where(*scope.conditions(TherapySession))
+    if session_id is None:
+        edges: list[datetime | None] = [None]
+    else:
+        end = scope.get(session, TherapySession, session_id, "session").held_at
+        edges = [end]
+        earlier = earlier.where(held_at < end)
+    edges += session.execute(earlier.order_by(held_at.desc()).limit(2)).scalars().all()
+    # edges: the interval's end, then up to two earlier sessions, newest first.
+    interval = TimeRange(edges[1] if len(edges) > 1 else None, edges[0])
+    before = TimeRange(edges[2] if len(edges) > 2 else None, edges[1]) if len(edges) > 1 else None
+    return interval, before
+
+
+def between_sessions(
+    session: Session, scope: OwnerScope, session_id: uuid.UUID | None
+) -> BetweenSessions:
+    interval, before = _intervals(session, scope, session_id)
+    occurred_at = col(Entry.occurred_at)
+    mood = cast(col(Entry.mood), Float)
+    within = and_(true(), *interval.conditions(occurred_at))
+    mean_before: ColumnElement[Any] = cast(None, Float)
+    if before is not None:
+        mean_before = func.avg(case((and_(true(), *before.conditions(occurred_at)), mood)))
+    span = TimeRange(before.start if before else interval.start, interval.end)
+    entries_count, mean_mood, previous_mean = session.execute(
+        sa_select(func.count(case((within, 1))), func.avg(case((within, mood))), mean_before).where(
+            *scope.conditions(Entry), *span.conditions(occurred_at)
+        )
+    ).one()
+
+    entries = _entries(scope, interval).cte("interval_entries")
+    people_rows = session.execute(
+        sa_select(
+            col(Person.id),
+            col(Person.name),
+            func.count(),
+            _mean(entries.c.mood),
+        )
+        .join_from(EntryPerson, entries, col(EntryPerson.entry_id) == entries.c.id)
+        .join(
+            Person,
+            and_(
+                col(Person.owner_id) == col(EntryPerson.owner_id),
+                col(Person.id) == col(EntryPerson.person_id),
+            ),
+        )
+        .where(*scope.conditions(EntryPerson))
+        .group_by(col(Person.id), col(Person.name))
+        .order_by(func.count().desc(), col(Person.id))
+    )
+    emotion_rows = session.execute(
+        sa_select(col(EntryEmotion.label), func.count(), _mean(EntryEmotion.intensity))
+        .join_from(EntryEmotion, entries, col(EntryEmotion.entry_id) == entries.c.id)
+        .where(*scope.conditions(EntryEmotion))
+        .group_by(col(EntryEmotion.label))
+        .order_by(func.count().desc(), col(EntryEmotion.label))
+        .limit(TOP_EMOTIONS)
+    )
+    lowest = session.execute(
+        sa_select(col(Entry.id), col(Entry.occurred_at), col(Entry.mood), col(Entry.event_type))
+        .where(*scope.conditions(Entry), *interval.conditions(occurred_at))
+        .order_by(col(Entry.mood), occurred_at.desc(), col(Entry.id))
+        .limit(LOWEST_MOOD_ENTRIES)
+    )
+    measures = session.exec(
+        scope.select(Measure)
+        .where(*interval.conditions(col(Measure.completed_at)))
+        .order_by(col(Measure.completed_at))
+    )
+    return BetweenSessions(
+        session_id=session_id,
+        from_=interval.start,
+        to=interval.end,
+        entries=entries_count,
+        mean_mood=mean_mood,
+        mean_mood_change=(
+            mean_mood - previous_mean
+            if mean_mood is not None and previous_mean is not None
+            else None
+        ),
+        people=[
+            PersonInInterval(person_id=pid, name=name, entries=n, mean_mood=mean)
+            for pid, name, n, mean in people_rows
+        ],
+        top_emotions=_emotion_stats(emotion_rows),
+        lowest_mood_entries=[
+            LowMoodEntry(id=eid, occurred_at=at, mood=m, event_type=kind)
+            for eid, at, m, kind in lowest
+        ],
+        measures=[MeasureInInterval.model_validate(m, from_attributes=True) for m in measures],
+    )
