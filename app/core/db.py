@@ -23,7 +23,10 @@ def _sqlite_local_time(stored: str | None, zone: str) -> str | None:
     if stored is None:
         return None
     instant = datetime.fromisoformat(stored).replace(tzinfo=UTC)
-    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError, KeyError):  # out of range, or not a zone: stay in UTC
+        return instant.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _configure_sqlite(engine: Engine) -> None:

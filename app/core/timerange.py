@@ -5,8 +5,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy.sql.elements import ColumnElement
+
+from app.models.diary import UTCInstant
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +26,11 @@ class TimeRange:
 
 async def _time_range(
     start: Annotated[
-        AwareDatetime | None,
+        UTCInstant | None,
         Query(alias="from", description="Inclusive lower bound, RFC 3339 with offset"),
     ] = None,
     end: Annotated[
-        AwareDatetime | None,
+        UTCInstant | None,
         Query(alias="to", description="Exclusive upper bound, RFC 3339 with offset"),
     ] = None,
 ) -> TimeRange:

@@ -25,8 +25,13 @@ from app.models.base import (
     utcnow,
 )
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
 
 def _to_utc(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 1900 and 2199")
     return value.astimezone(UTC)
 
 

@@ -3,11 +3,13 @@
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_SECRET
@@ -169,6 +171,13 @@ def test_login_without_form_fields_is_422(client: TestClient) -> None:
 # --- access tokens -------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def holder(app: FastAPI) -> Iterator[Account]:
+    """An account whose login the token tests below copy claims from; none of them change it."""
+    with TestClient(app) as client:
+        yield register(client, name="Holder")
+
+
 def claims_of(access_token: str) -> dict[str, Any]:
     return dict(jwt.decode(access_token, options={"verify_signature": False}))
 
@@ -192,36 +201,31 @@ def valid_claims(account: Account) -> dict[str, Any]:
     }
 
 
-def test_a_forged_token_with_the_real_key_is_accepted(client: TestClient) -> None:
+def test_a_forged_token_with_the_real_key_is_accepted(client: TestClient, holder: Account) -> None:
     """Control for the refusals below: the forging itself produces a working token."""
-    ana = register(client)
-    assert_accepted(client, forge(valid_claims(ana)))
+    assert_accepted(client, forge(valid_claims(holder)))
 
 
-def test_expired_access_token_is_refused(client: TestClient) -> None:
-    ana = register(client)
+def test_expired_access_token_is_refused(client: TestClient, holder: Account) -> None:
     past = datetime.now(UTC) - timedelta(hours=1)
-    claims = {**valid_claims(ana), "iat": past - timedelta(minutes=15), "exp": past}
+    claims = {**valid_claims(holder), "iat": past - timedelta(minutes=15), "exp": past}
     assert_refused(client, forge(claims))
 
 
-def test_token_without_exp_is_refused(client: TestClient) -> None:
-    ana = register(client)
-    claims = valid_claims(ana)
+def test_token_without_exp_is_refused(client: TestClient, holder: Account) -> None:
+    claims = valid_claims(holder)
     del claims["exp"]
     assert_refused(client, forge(claims))
 
 
-def test_token_signed_with_another_key_is_refused(client: TestClient) -> None:
-    ana = register(client)
+def test_token_signed_with_another_key_is_refused(client: TestClient, holder: Account) -> None:
     assert_refused(
-        client, forge(valid_claims(ana), key="another-secret-key-that-is-long-enough-42")
+        client, forge(valid_claims(holder), key="another-secret-key-that-is-long-enough-42")
     )
 
 
-def test_unsigned_alg_none_token_is_refused(client: TestClient) -> None:
-    ana = register(client)
-    claims = valid_claims(ana)
+def test_unsigned_alg_none_token_is_refused(client: TestClient, holder: Account) -> None:
+    claims = valid_claims(holder)
     claims["iat"] = int(claims["iat"].timestamp())
     claims["exp"] = int(claims["exp"].timestamp())
 
@@ -242,9 +246,10 @@ def test_unsigned_alg_none_token_is_refused(client: TestClient) -> None:
         pytest.param(lambda c: {k: v for k, v in c.items() if k != "sid"}, id="no sid"),
     ],
 )
-def test_token_with_wrong_claims_is_refused(client: TestClient, tamper: Any) -> None:
-    ana = register(client)
-    assert_refused(client, forge(tamper(valid_claims(ana))))
+def test_token_with_wrong_claims_is_refused(
+    client: TestClient, holder: Account, tamper: Any
+) -> None:
+    assert_refused(client, forge(tamper(valid_claims(holder))))
 
 
 @pytest.mark.parametrize("value", ["Bearer not-a-jwt", "Bearer ", "Basic YWxhZGRpbjpvcGVu"])
@@ -416,8 +421,10 @@ def test_patch_me_changes_name_and_time_zone(client: TestClient) -> None:
         pytest.param({"id": str(uuid.uuid4())}, "body.id", id="id"),
     ],
 )
-def test_patch_me_validation(client: TestClient, changes: dict[str, Any], field: str) -> None:
-    ana = register(client)
+def test_patch_me_validation(
+    client: TestClient, holder: Account, changes: dict[str, Any], field: str
+) -> None:
+    ana = holder
     assert_problem(client.patch("/v1/me", json=changes, headers=ana.headers), 422, field)
     assert client.get("/v1/me", headers=ana.headers).json() == ana.profile
 
