@@ -12,6 +12,7 @@ from app.core.db import create_db_engine
 from app.core.errors import Problem, install_problem_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestIdAndHeadersMiddleware
 from app.core.settings import Settings, get_settings
+from app.core.unit_of_work import UnitOfWorkMiddleware
 from app.emotions.router import router as emotions_router
 from app.entries.router import router as entries_router
 from app.focus_areas.router import router as focus_areas_router
@@ -20,6 +21,8 @@ from app.measures.router import router as measures_router
 from app.people.router import router as people_router
 from app.sessions.router import router as sessions_router
 from app.summaries.router import router as summaries_router
+from app.sync.changes import install_change_log
+from app.sync.router import router as sync_router
 
 DESCRIPTION = """
 A between-session diary for Interpersonal Psychotherapy (IPT). Clients log interpersonal
@@ -55,6 +58,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings)
+    install_change_log()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,8 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions_router,
         measures_router,
         summaries_router,
+        sync_router,
     ):
         app.include_router(router)
+    app.add_middleware(UnitOfWorkMiddleware, engine=engine, settings=settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdAndHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]

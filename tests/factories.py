@@ -99,3 +99,34 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
         fields = [error["field"] for error in body.get("errors", [])]
         assert field in fields, f"{field} not in {fields}"
     return body
+
+
+def set_timezone(client: TestClient, account: Account, timezone: str) -> None:
+    response = client.patch("/v1/me", json={"timezone": timezone}, headers=account.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["timezone"] == timezone
+
+
+def session_body(**overrides: Any) -> dict[str, Any]:
+    return {"held_at": "2026-11-18T17:00:00+00:00", "number": 1, **overrides}
+
+
+def create_session(client: TestClient, account: Account, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/v1/sessions", json=session_body(**overrides), headers=account.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def measure_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "instrument": "phq9",
+        "answers": [0] * 9,
+        "completed_at": "2026-11-20T09:00:00+00:00",
+        **overrides,
+    }
+
+
+def create_measure(client: TestClient, account: Account, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/v1/measures", json=measure_body(**overrides), headers=account.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())

@@ -1,7 +1,6 @@
 """Engine, per-request session and the few places where SQLite and PostgreSQL differ."""
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +10,6 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-from app.core.errors import ProblemError
 from app.core.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -64,20 +62,11 @@ def create_db_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: services flush, and only this commits."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        if request.method not in SAFE_METHODS:
-            session.connection(execution_options={WRITE_OPTION: True})
-        try:
-            yield session
-        except ProblemError as problem:
-            if problem.keeps_writes:
-                session.commit()
-            raise
-        session.commit()
+async def get_session(request: Request) -> Session:
+    """The request's session, opened and committed by app.core.unit_of_work."""
+    session: Session = request.state.db
+    return session
 
 
-# scope="function": commit before the response is sent, so a failed commit is an error
-# response and never an acknowledged write that did not happen.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# Services flush; only the unit-of-work middleware commits.
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -170,8 +170,11 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    async def on_problem(_request: Request, exc: Exception) -> Response:
-        return problem_response(cast(ProblemError, exc))
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        problem = cast(ProblemError, exc)
+        if problem.keeps_writes:
+            request.state.keeps_writes = True  # read by the unit of work
+        return problem_response(problem)
 
     async def on_validation(_request: Request, exc: Exception) -> Response:
         return problem_response(_validation_problem(cast(RequestValidationError, exc)))

@@ -122,7 +122,7 @@ def _delete_children(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -
         )
 
 
-def _to_public(entries: Sequence[Entry], session: Session, scope: OwnerScope) -> list[EntryPublic]:
+def to_public(entries: Sequence[Entry], session: Session, scope: OwnerScope) -> list[EntryPublic]:
     """Entries with their people and emotions, in two queries for the whole batch."""
     ids = [entry.id for entry in entries]
     people: dict[uuid.UUID, list[EntryPersonPublic]] = defaultdict(list)
@@ -171,11 +171,11 @@ def create(session: Session, scope: OwnerScope, data: EntryCreate) -> EntryPubli
     entry = scope.new_row(Entry, data.model_dump(exclude={"id", "people", "emotions"}), data.id)
     crud.insert(session, entry, f"You already have an entry with id {data.id}")
     _write_children(session, scope, entry.id, data.people, data.emotions)
-    return _to_public([entry], session, scope)[0]
+    return to_public([entry], session, scope)[0]
 
 
 def get(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic:
-    return _to_public([scope.get(session, Entry, entry_id, "entry")], session, scope)[0]
+    return to_public([scope.get(session, Entry, entry_id, "entry")], session, scope)[0]
 
 
 def page(
@@ -213,7 +213,7 @@ def page(
         cursor=cursor,
         newest_first=True,
     )
-    return _to_public(rows, session, scope), next_cursor
+    return to_public(rows, session, scope), next_cursor
 
 
 def update(
@@ -226,7 +226,7 @@ def update(
     entry = scope.get(session, Entry, entry_id, "entry")
     check_if_match(if_match, entry)  # before validating: a stale edit is 412 whatever it says
     sent = changes.model_fields_set
-    current = _to_public([entry], session, scope)[0]
+    current = to_public([entry], session, scope)[0]
     people = (
         changes.people
         if "people" in sent
@@ -251,7 +251,7 @@ def update(
     if "people" in sent or "emotions" in sent:
         _delete_children(session, scope, entry.id)
         _write_children(session, scope, entry.id, people, emotions)
-    return _to_public([entry], session, scope)[0]
+    return to_public([entry], session, scope)[0]
 
 
 def delete(session: Session, scope: OwnerScope, entry_id: uuid.UUID, if_match: str | None) -> None:

@@ -22,6 +22,7 @@ from app.focus_areas.schemas import (
 )
 from app.models.base import utcnow
 from app.models.diary import Entry, FocusArea, FocusAreaPerson, FocusStatus, Person
+from app.sync import changes
 
 MAX_ACTIVE = 2
 
@@ -177,10 +178,15 @@ def delete(
     """Delete a focus area; its entries stay in the diary, no longer linked to it."""
     focus_area = scope.get(session, FocusArea, focus_area_id, "focus area")
     check_if_match(if_match, focus_area)
-    session.exec(
-        sql_update(Entry)
-        .where(*scope.conditions(Entry), col(Entry.focus_area_id) == focus_area_id)
-        .values(focus_area_id=None, version=Entry.version + 1, updated_at=utcnow())
-    )
-    session.delete(focus_area)
-    session.flush()
+    linked = col(Entry.focus_area_id) == focus_area_id
+    unlinked = session.exec(select(Entry.id).where(*scope.conditions(Entry), linked)).all()
+    if unlinked:
+        session.exec(
+            sql_update(Entry)
+            .where(*scope.conditions(Entry), linked)
+            .values(focus_area_id=None, version=Entry.version + 1, updated_at=utcnow())
+        )
+        changes.record(
+            session, [(scope.owner_id, "entry", entry_id, None) for entry_id in unlinked]
+        )
+    crud.delete(session, focus_area, if_match)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, String
+from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, enum_column, new_id, utcnow
@@ -28,6 +28,8 @@ class User(UserBase, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
     password_hash: str = Field(max_length=255)
+    # The client's change sequence: every diary write takes the next numbers (app.sync).
+    change_seq: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -10,7 +10,7 @@ from app.core.concurrency import check_if_match
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
 from app.models.base import utcnow
-from app.models.diary import EntryPerson, Person
+from app.models.diary import EntryPerson, FocusArea, FocusAreaPerson, Person
 from app.people.schemas import PersonCreate, PersonUpdate
 
 
@@ -66,5 +66,21 @@ def delete(session: Session, scope: OwnerScope, person_id: uuid.UUID, if_match: 
             person.updated_at = person.archived_at
             session.add(person)
     else:
-        session.delete(person)
+        _touch_focus_areas_naming(session, scope, person_id)
+        session.delete(person)  # its focus-area links go with it (ON DELETE CASCADE)
     session.flush()
+
+
+def _touch_focus_areas_naming(session: Session, scope: OwnerScope, person_id: uuid.UUID) -> None:
+    """A focus area losing a person changes: new version, and sync reports it."""
+    for focus_area in session.exec(
+        scope.select(FocusArea)
+        .join(
+            FocusAreaPerson,
+            (col(FocusAreaPerson.owner_id) == col(FocusArea.owner_id))
+            & (col(FocusAreaPerson.focus_area_id) == col(FocusArea.id)),
+        )
+        .where(col(FocusAreaPerson.person_id) == person_id)
+    ):
+        focus_area.updated_at = utcnow()
+        session.add(focus_area)

@@ -36,6 +36,7 @@ SEMANTIC_REJECTIONS = {
     ("GET", "/v1/measures"),
     ("POST", "/v1/measures"),
     ("POST", "/v1/sessions"),
+    ("GET", "/v1/sync"),
     ("GET", "/v1/summaries/mood-by-person"),
     ("GET", "/v1/summaries/mood-timeline"),
     ("GET", "/v1/summaries/focus-areas"),

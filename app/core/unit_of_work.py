@@ -1,0 +1,171 @@
+"""One database session per request, committed in one place: here.
+
+A write request's transaction is committed after the route has produced its response and
+before a byte of it is sent, so a client never sees success for a write that was not kept.
+Error responses roll back, except the few problems that must keep their writes (a failed
+login is counted). A POST with an Idempotency-Key stores its response in the very
+transaction of its write (app.core.idempotency).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import idempotency
+from app.core.db import SAFE_METHODS, WRITE_OPTION
+from app.core.errors import (
+    Conflict,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ProblemError,
+    problem_response,
+)
+from app.core.middleware import BodyTooLarge
+from app.core.settings import Settings
+
+
+class UnitOfWorkMiddleware:
+    def __init__(self, app: ASGIApp, engine: Engine, settings: Settings) -> None:
+        self.app = app
+        # A read request sees one snapshot across all its queries (e.g. sync's change log
+        # and the rows it names); SQLite's read transactions already do in WAL mode.
+        self.read_engine = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        # Lazily begun like any other, but as BEGIN IMMEDIATE on SQLite (see app.core.db).
+        self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        writes = scope["method"] not in SAFE_METHODS
+        session = Session(self.write_engine if writes else self.read_engine, expire_on_commit=False)
+        scope.setdefault("state", {})["db"] = session
+        try:
+            if writes:
+                await self._write(scope, receive, send, session)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            await run_in_threadpool(session.close)
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send, session: Session) -> None:
+        claim = None
+        headers = idempotency.headers_of(scope["headers"])
+        key = headers.get("idempotency-key")
+        owner_id = idempotency.caller_id(headers.get("authorization"), self.settings)
+        if key is not None and scope["method"] == "POST" and owner_id is not None:
+            try:
+                body = await _read_body(receive)
+                idempotency.check_key(key)
+                print_ = idempotency.fingerprint(scope["method"], scope["path"], body)
+                outcome = await run_in_threadpool(self._claim, owner_id, key, print_)
+            except ProblemError as problem:
+                await problem_response(problem)(scope, receive, send)
+                return
+            except BodyTooLarge as too_large:
+                await problem_response(_too_large(too_large))(scope, receive, send)
+                return
+            if isinstance(outcome, idempotency.Replay):
+                await _send_replay(outcome, send)
+                return
+            claim, receive = outcome, _replaying(body)
+
+        messages: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await run_in_threadpool(self._abandon, session, claim)
+            raise
+        start = messages[0]
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        keep = start["status"] < 400 or scope["state"].get("keeps_writes", False)
+        try:
+            await run_in_threadpool(self._finish, session, keep, claim, start, body)
+        except ProblemError as problem:
+            await run_in_threadpool(self._abandon, session, claim)
+            await problem_response(problem)(scope, receive, send)
+            return
+        for message in messages:
+            await send(message)
+
+    def _claim(self, owner_id: Any, key: str, print_: str) -> Any:
+        with Session(self.write_engine) as claim_session:
+            outcome = idempotency.claim(claim_session, owner_id, key, print_)
+            claim_session.commit()
+            return outcome
+
+    def _finish(
+        self,
+        session: Session,
+        keep: bool,
+        claim: idempotency.Claim | None,
+        start: Message,
+        body: bytes,
+    ) -> None:
+        if not keep:
+            self._abandon(session, claim)
+            return
+        if claim is not None:
+            headers = idempotency.headers_of(start.get("headers", []))
+            idempotency.complete(session, claim, start["status"], headers, body)
+        try:
+            session.commit()
+        except StaleDataError as exc:
+            raise PreconditionFailed("The resource changed while you wrote it") from exc
+        except IntegrityError as exc:
+            raise Conflict("The change conflicts with another one; retry") from exc
+
+    def _abandon(self, session: Session, claim: idempotency.Claim | None) -> None:
+        session.rollback()
+        if claim is not None:
+            idempotency.release(session, claim)
+            session.commit()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Callable[[], Any]:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _too_large(exc: BodyTooLarge) -> ProblemError:
+    return PayloadTooLarge(exc.detail)
+
+
+async def _send_replay(replay: idempotency.Replay, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in replay.headers.items()]
+    headers.append((b"idempotent-replayed", b"true"))
+    headers.append((b"content-length", str(len(replay.body)).encode()))
+    await send({"type": "http.response.start", "status": replay.status, "headers": headers})
+    await send({"type": "http.response.body", "body": replay.body})

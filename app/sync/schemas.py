@@ -1,0 +1,32 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.entries.schemas import EntryPublic
+from app.focus_areas.schemas import FocusAreaPublic
+from app.measures.schemas import MeasurePublic
+from app.people.schemas import PersonPublic
+from app.sessions.schemas import TherapySessionPublic
+
+EntityType = Literal["entry", "person", "focus_area", "session", "measure"]
+
+
+class Tombstone(BaseModel):
+    type: EntityType
+    id: uuid.UUID
+    deleted_at: datetime
+
+
+class SyncPage(BaseModel):
+    """Everything that changed after `since`, each row once, in its latest state."""
+
+    entries: list[EntryPublic]
+    people: list[PersonPublic]
+    focus_areas: list[FocusAreaPublic]
+    sessions: list[TherapySessionPublic]
+    measures: list[MeasurePublic]
+    deleted: list[Tombstone]
+    next_anchor: str = Field(description="Pass as `since` next time (opaque)")
+    has_more: bool = Field(description="True when another page is waiting: call again at once")
