@@ -20,9 +20,13 @@ from app.health.router import router as health_router
 from app.measures.router import router as measures_router
 from app.people.router import router as people_router
 from app.sessions.router import router as sessions_router
+from app.shares.router import access_log_router
+from app.shares.router import router as shares_router
 from app.summaries.router import router as summaries_router
 from app.sync.changes import install_change_log
 from app.sync.router import router as sync_router
+from app.therapist.router import client_router as therapist_client_router
+from app.therapist.router import router as therapist_router
 
 DESCRIPTION = """
 A between-session diary for Interpersonal Psychotherapy (IPT). Clients log interpersonal
@@ -87,9 +91,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         measures_router,
         summaries_router,
         sync_router,
+        shares_router,
+        access_log_router,
+        therapist_router,
+        therapist_client_router,
     ):
         app.include_router(router)
-    app.add_middleware(UnitOfWorkMiddleware, engine=engine, settings=settings)
+    app.add_middleware(
+        UnitOfWorkMiddleware,
+        engine=engine,
+        settings=settings,
+        # A therapist's read writes its audit row, so those reads commit too.
+        committing_prefixes=("/v1/therapist/",),
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdAndHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]

@@ -357,6 +357,8 @@ class Sample:
     requests: int
     errors: int
     other_cpu: float = 0.0  # share of the machine's CPU used by processes not in the test
+    server_cpu_ms: float = 0.0  # CPU time of the measured server process per request
+    postgres_cpu_ms: float = 0.0  # CPU time of all PostgreSQL processes per request
 
 
 # --- CPU accounting: other work on the machine skews a load test -----------------------
@@ -377,10 +379,11 @@ def _process_ticks(stat: str) -> int:
     return sum(int(x) for x in fields[11:15])
 
 
-def _test_ticks(pids: list[int]) -> int:
-    """CPU ticks of the servers and of every PostgreSQL process, the reaped ones included
-    (they are in the postmaster's cutime)."""
-    total = 0
+def _test_ticks(pids: list[int]) -> dict[int | str, int]:
+    """CPU ticks of each server, and of all PostgreSQL processes together, the reaped ones
+    included (they are in the postmaster's cutime)."""
+    ticks: dict[int | str, int] = dict.fromkeys(pids, 0)
+    ticks["postgres"] = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -388,9 +391,11 @@ def _test_ticks(pids: list[int]) -> int:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        if int(entry.name) in pids or stat.split(" (", 1)[1].startswith("postgres)"):
-            total += _process_ticks(stat)
-    return total
+        if int(entry.name) in pids:
+            ticks[int(entry.name)] += _process_ticks(stat)
+        elif stat.split(" (", 1)[1].startswith("postgres)"):
+            ticks["postgres"] += _process_ticks(stat)
+    return ticks
 
 
 def _children_ticks() -> float:
@@ -452,6 +457,7 @@ def run_wrk(
     script: Path | None,
     seconds: float,
     server_pids: list[int],
+    target_pid: int,
 ) -> Sample:
     command = [
         wrk,
@@ -468,15 +474,20 @@ def run_wrk(
         command += ["-s", str(script)]
     command.append(url)
     busy0, idle0 = _machine_ticks()
-    ours0, wrk0 = _test_ticks(server_pids), _children_ticks()
+    ticks0, wrk0 = _test_ticks(server_pids), _children_ticks()
     result = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 60
     )
     busy1, idle1 = _machine_ticks()
-    ours = _test_ticks(server_pids) - ours0 + _children_ticks() - wrk0
+    ticks1, wrk1 = _test_ticks(server_pids), _children_ticks()
+    delta = {key: ticks1[key] - ticks0[key] for key in ticks0}
+    ours = sum(delta.values()) + wrk1 - wrk0
     sample = parse_wrk(result.stdout)
     capacity = (busy1 - busy0) + (idle1 - idle0)
     sample.other_cpu = max(0.0, (busy1 - busy0 - ours) / capacity) if capacity else 0.0
+    per_request_ms = 1000 / CLK_TCK / max(sample.requests, 1)
+    sample.server_cpu_ms = delta[target_pid] * per_request_ms
+    sample.postgres_cpu_ms = delta["postgres"] * per_request_ms
     return sample
 
 
@@ -543,7 +554,16 @@ def bench_database(kind: str, wrk: str, args: argparse.Namespace) -> DbResult:
                 for attempt in range(1 + args.retries):
                     if not wait_until_quiet(args.quiet_wait):
                         print(f"  the machine was not idle within {args.quiet_wait:g}s; going on")
-                    sample = run_wrk(wrk, args, url, token, scripts[target.key], seconds, pids)
+                    sample = run_wrk(
+                        wrk,
+                        args,
+                        url,
+                        token,
+                        scripts[target.key],
+                        seconds,
+                        pids,
+                        servers[target.server].process.pid,
+                    )
                     for server in servers.values():
                         if server.process.poll() is not None:
                             raise RuntimeError(f"{server.name} server died:\n{server.log_tail()}")
@@ -569,6 +589,7 @@ def bench_database(kind: str, wrk: str, args: argparse.Namespace) -> DbResult:
                         f"  run {repeat + 1}/{args.repeats} {target.server:7} {target.label:40}"
                         f" {sample.rps:9.1f} req/s  p50 {sample.p50_ms:7.2f} ms"
                         f"  p99 {sample.p99_ms:7.2f} ms  errors {sample.errors}"
+                        f"  server CPU {sample.server_cpu_ms:.2f} ms/req"
                         f"  other CPU {sample.other_cpu:.0%}"
                     )
             return result
@@ -589,9 +610,10 @@ def table(result: DbResult) -> str:
         f"### {result.kind}",
         "",
         "| server | endpoint | req/s (median) | req/s min–max | ÷ /healthz req/s "
-        "| p50 ms | p99 ms | p50 ÷ /healthz p50 | p99 ÷ /healthz p99 | errors "
-        "| other CPU, max |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p50 ms | p99 ms | p50 ÷ /healthz p50 | p99 ÷ /healthz p99 "
+        "| server CPU ms/req | PostgreSQL CPU ms/req | errors | other CPU, max |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     for target in result.targets:
         samples = result.samples[target.key]
@@ -602,13 +624,19 @@ def table(result: DbResult) -> str:
         p50_ratio = _median([s.p50_ms / c.p50_ms for s, c in zip(samples, ceiling, strict=True)])
         p99_ratio = _median([s.p99_ms / c.p99_ms for s, c in zip(samples, ceiling, strict=True)])
         rps = [s.rps for s in samples]
+        postgres_cpu = (
+            f"{_median([s.postgres_cpu_ms for s in samples]):.2f}"
+            if result.kind == "postgresql"
+            else "–"
+        )
         lines.append(
             f"| {target.server} | {target.label} | {_median(rps):.0f} "
             f"| {min(rps):.0f}–{max(rps):.0f} | {rps_ratio:.2f} "
             f"| {_median([s.p50_ms for s in samples]):.2f} "
             f"| {_median([s.p99_ms for s in samples]):.2f} "
-            f"| {p50_ratio:.2f} | {p99_ratio:.2f} | {sum(s.errors for s in samples)} "
-            f"| {max(s.other_cpu for s in samples):.0%} |"
+            f"| {p50_ratio:.2f} | {p99_ratio:.2f} "
+            f"| {_median([s.server_cpu_ms for s in samples]):.2f} | {postgres_cpu} "
+            f"| {sum(s.errors for s in samples)} | {max(s.other_cpu for s in samples):.0%} |"
         )
     sync = _median([s.rps for s in result.samples["service_sync"]])
     async_ = _median([s.rps for s in result.samples["variant_async"]])
@@ -666,6 +694,9 @@ def environment(
         f"`-t{args.threads} -c{args.connections} -d{args.duration:g}s --latency`, "
         f"{args.repeats} interleaved runs per target after a {args.warmup:g}s warm-up; "
         f"wrk and the server share the machine",
+        "- CPU ms/req: user + system CPU time of the measured uvicorn process (all its "
+        "threads) during a run, and of all PostgreSQL processes, divided by the requests "
+        "completed",
         "- other CPU: the share of the machine's CPU time used during a run by processes "
         "other than the two servers, wrk and PostgreSQL (read from /proc); each run starts "
         "after a second with the CPUs at least 80% idle (waiting at most "

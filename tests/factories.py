@@ -130,3 +130,51 @@ def create_measure(client: TestClient, account: Account, **overrides: Any) -> di
     response = client.post("/v1/measures", json=measure_body(**overrides), headers=account.headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def list_all(
+    client: TestClient, account: Account, path: str, **params: Any
+) -> list[dict[str, Any]]:
+    """Every item of a cursor-paginated list endpoint, following `next_cursor` to the end."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(100):
+        query: dict[str, Any] = {"limit": 100, **params}
+        if cursor is not None:
+            query["cursor"] = cursor
+        response = client.get(path, params=query, headers=account.headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError(f"{path} kept returning a next_cursor")
+
+
+def sync_page(
+    client: TestClient, account: Account, since: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """One page of GET /v1/sync."""
+    params: dict[str, Any] = {}
+    if since is not None:
+        params["since"] = since
+    if limit is not None:
+        params["limit"] = limit
+    response = client.get("/v1/sync", params=params, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def sync_to_end(
+    client: TestClient, account: Account, since: str | None = None, limit: int | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """Pages of GET /v1/sync from `since` until `has_more` is false, and the last anchor."""
+    pages: list[dict[str, Any]] = []
+    for _ in range(200):
+        page = sync_page(client, account, since, limit)
+        pages.append(page)
+        since = page["next_anchor"]
+        if not page["has_more"]:
+            return pages, page["next_anchor"]
+    raise AssertionError("GET /v1/sync kept answering has_more: true")

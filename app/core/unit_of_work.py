@@ -31,8 +31,15 @@ from app.core.settings import Settings
 
 
 class UnitOfWorkMiddleware:
-    def __init__(self, app: ASGIApp, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        engine: Engine,
+        settings: Settings,
+        committing_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
+        self.committing_prefixes = committing_prefixes
         # A read request sees one snapshot across all its queries (e.g. sync's change log
         # and the rows it names); SQLite's read transactions already do in WAL mode.
         self.read_engine = (
@@ -48,7 +55,9 @@ class UnitOfWorkMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        writes = scope["method"] not in SAFE_METHODS
+        writes = scope["method"] not in SAFE_METHODS or scope["path"].startswith(
+            self.committing_prefixes
+        )
         session = Session(self.write_engine if writes else self.read_engine, expire_on_commit=False)
         scope.setdefault("state", {})["db"] = session
         try:

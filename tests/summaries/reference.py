@@ -154,7 +154,7 @@ def mood_by_person(
             emotion
             for e in named
             for emotion in e.emotions
-            if emotion.person_id is None or emotion.person_id == person.id
+            if True
         ]
         people.append(
             {
@@ -188,7 +188,7 @@ def local_date(at: datetime, zone: str) -> date:
 
 def bucket_start(at: datetime, zone: str, bucket: str) -> date:
     day = local_date(at, zone)
-    return day if bucket == "day" else day - timedelta(days=(day.weekday() + 1) % 7)  # Monday
+    return day if bucket == "day" else day - timedelta(days=day.weekday())  # Monday
 
 
 def mood_timeline(

@@ -1,0 +1,65 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import CursorParam, LimitParam, Page
+from app.core.scoping import ClientScope
+from app.core.settings import Settings, get_settings
+from app.shares import service
+from app.shares.schemas import AuditEventPublic, ShareCreate, ShareCreated, SharePublic
+
+router = APIRouter(prefix="/v1/shares", tags=["sharing with a therapist"])
+access_log_router = APIRouter(prefix="/v1/access-log", tags=["sharing with a therapist"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Let a therapist read your diary: get a one-time code",
+    description="Give the `code` to your therapist; it must be redeemed within 72 hours (or "
+    "before `expires_at`). `expires_at` also ends the therapist's access. Private entries "
+    "are never shared.",
+    responses=problem_responses(401, 403, 413, 422),
+)
+def create_share(
+    data: ShareCreate,
+    scope: ClientScope,
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> ShareCreated:
+    return service.create(session, scope, data, settings)
+
+
+@router.get("", summary="Your shares and their status", responses=problem_responses(401, 403, 422))
+def list_shares(
+    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[SharePublic]:
+    items, next_cursor = service.page(session, scope, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.delete(
+    "/{share_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a share at once",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def revoke_share(share_id: uuid.UUID, scope: ClientScope, session: SessionDep) -> Response:
+    service.revoke(session, scope, share_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@access_log_router.get(
+    "",
+    summary="Who read your data, and when",
+    description="Every read by a therapist, newest first. Kept after a share is revoked.",
+    responses=problem_responses(401, 403, 422),
+)
+def read_access_log(
+    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[AuditEventPublic]:
+    items, next_cursor = service.access_log(session, scope, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
