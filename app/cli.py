@@ -14,14 +14,38 @@ def export_openapi(target: Path) -> None:
     print(f"wrote {target}")
 
 
+def rotate_keys() -> None:
+    """Re-encrypt every stored value with the active key (the first of ENCRYPTION_KEYS)."""
+    from app.core.crypto import KeyRing, fingerprint
+    from app.core.db import create_db_engine
+    from app.core.field_encryption import install_field_encryption
+    from app.core.key_rotation import rewrite_all, to_active_key
+    from app.core.settings import get_settings
+
+    settings = get_settings()
+    keys = KeyRing.from_settings(settings)
+    install_field_encryption(keys)
+    engine = create_db_engine(settings)
+    with engine.begin() as connection:
+        changed = rewrite_all(connection, to_active_key(keys))
+    engine.dispose()
+    print(f"keys loaded: {fingerprint(keys)}; active: {keys.active}")
+    for table, count in sorted(changed.items()):
+        print(f"re-encrypted {count} value(s) in {table}")
+    print("done: keys other than the active one can now be removed")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     openapi = commands.add_parser("export-openapi", help="write the OpenAPI document")
     openapi.add_argument("target", type=Path, nargs="?", default=Path("openapi/openapi.json"))
+    commands.add_parser("rotate-keys", help="re-encrypt stored free text with the active key")
     args = parser.parse_args(argv)
     if args.command == "export-openapi":
         export_openapi(args.target)
+    elif args.command == "rotate-keys":
+        rotate_keys()
     return 0
 
 

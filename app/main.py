@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.auth.router import auth_router, me_router
+from app.core.crypto import KeyRing
 from app.core.db import create_db_engine
 from app.core.errors import Problem, install_problem_handlers
+from app.core.field_encryption import install_field_encryption
 from app.core.middleware import BodyLimitMiddleware, RequestIdAndHeadersMiddleware
 from app.core.settings import Settings, get_settings
 from app.core.unit_of_work import UnitOfWorkMiddleware
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings)
     install_change_log()
+    install_field_encryption(KeyRing.from_settings(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -178,3 +178,49 @@ def sync_to_end(
         if not page["has_more"]:
             return pages, page["next_anchor"]
     raise AssertionError("GET /v1/sync kept answering has_more: true")
+
+
+def get_summary(client: TestClient, account: Account, kind: str, **params: Any) -> Any:
+    """GET /v1/summaries/{kind}; asserts 200 and returns the body."""
+    response = client.get(f"/v1/summaries/{kind}", params=params, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def create_share(
+    client: TestClient, account: Account, scope: str = "full", expires_at: str | None = None
+) -> dict[str, Any]:
+    """POST /v1/shares: the new share with its one-time `code`."""
+    body: dict[str, Any] = {"scope": scope}
+    if expires_at is not None:
+        body["expires_at"] = expires_at
+    response = client.post("/v1/shares", json=body, headers=account.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def redeem_code(client: TestClient, therapist: Account, code: str) -> dict[str, Any]:
+    """POST /v1/therapist/links: the linked client as the therapist sees it."""
+    response = client.post("/v1/therapist/links", json={"code": code}, headers=therapist.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def share_with(
+    client: TestClient,
+    client_account: Account,
+    therapist_account: Account,
+    scope: str = "full",
+    expires_at: str | None = None,
+) -> str:
+    """The client shares with the therapist (code created and redeemed); the client's id."""
+    share = create_share(client, client_account, scope, expires_at)
+    linked = redeem_code(client, therapist_account, share["code"])
+    assert linked["client_id"] == client_account.id
+    assert linked["scope"] == scope
+    return str(linked["client_id"])
+
+
+def revoke_share(client: TestClient, account: Account, share_id: str) -> None:
+    response = client.delete(f"/v1/shares/{share_id}", headers=account.headers)
+    assert response.status_code == 204, response.text

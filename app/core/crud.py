@@ -2,11 +2,13 @@
 
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from app.core.concurrency import check_if_match
-from app.core.errors import Conflict
+from app.core.errors import Conflict, PreconditionFailed
 from app.models.base import utcnow
 
 
@@ -26,6 +28,25 @@ def flush_or_conflict(session: Session, conflict: str) -> None:
         raise Conflict(conflict) from exc
 
 
+def _flush_versioned(session: Session, row: Any, conflict: str) -> None:
+    """Flush a change to a row whose If-Match passed; a writer that got there first since
+    then makes this one lose with 412, naming the version that won."""
+    identity = inspect(row).identity
+    try:
+        flush_or_conflict(session, conflict)
+    except StaleDataError as exc:
+        session.rollback()
+        current = session.get(type(row), identity)
+        if current is None:
+            raise PreconditionFailed("The resource was deleted while you wrote it") from exc
+        etag = f'"{current.version}"'
+        raise PreconditionFailed(
+            "The resource changed while you wrote it; re-read it and merge",
+            headers={"ETag": etag},
+            current_etag=etag,
+        ) from exc
+
+
 def insert(session: Session, row: Row, conflict: str) -> Row:
     session.add(row)
     flush_or_conflict(session, conflict)
@@ -41,11 +62,11 @@ def update(
         setattr(row, field, value)
     row.updated_at = utcnow()
     session.add(row)
-    flush_or_conflict(session, conflict or "The change conflicts with another row")
+    _flush_versioned(session, row, conflict or "The change conflicts with another row")
     return row
 
 
 def delete(session: Session, row: Row, if_match: str | None) -> None:
     check_if_match(if_match, row)
     session.delete(row)
-    session.flush()
+    _flush_versioned(session, row, "The row is still referenced")

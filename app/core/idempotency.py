@@ -1,9 +1,10 @@
 """Idempotency-Key for POST (IETF httpapi-idempotency-key draft).
 
-A key is scoped to the caller. Before the request runs, the key is claimed in a short
-transaction of its own; the response is stored in the same transaction as the write it
-describes, so a key is either "done, with its answer" or "the write did not happen".
-A claim left by a crashed process is taken over once it is older than CLAIM_TIMEOUT.
+Everything happens inside the request's own write transaction: look the key up, run the
+request, store its answer, commit. A concurrent repeat is kept out by a lock that lives
+only as long as that transaction (a PostgreSQL advisory transaction lock; SQLite has one
+writer at a time, so a repeat simply waits and then replays). A process that dies
+mid-request takes its lock and its uncommitted write with it, so a retry runs afresh at once.
 """
 
 import hashlib
@@ -12,26 +13,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
-from app.core.errors import Conflict, ProblemError, ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
+from app.core.field_encryption import key_ring
 from app.core.security import JWT_ALGORITHM
 from app.core.settings import Settings
 from app.models.base import utcnow
 from app.models.sync import IdempotencyRecord
 
 KEY_LIFETIME = timedelta(hours=24)
-CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("content-type", "etag", "location")
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class Attempt:
     owner_id: uuid.UUID
     key: str
+    fingerprint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,97 +59,67 @@ def caller_id(authorization: str | None, settings: Settings) -> uuid.UUID | None
         return None
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256(f"{method} {path}\n".encode())
-    digest.update(body)
-    return digest.hexdigest()
-
-
-def check_key(key: str) -> None:
+def attempt(owner_id: uuid.UUID, key: str, method: str, path: str, body: bytes) -> Attempt:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed.for_field(
             "header.Idempotency-Key", f"1 to {MAX_KEY_LENGTH} printable characters"
         )
+    digest = hashlib.sha256(f"{method} {path}\n".encode())
+    digest.update(body)
+    return Attempt(owner_id, key, digest.hexdigest())
 
 
-def claim(session: Session, owner_id: uuid.UUID, key: str, print_: str) -> Claim | Replay:
-    """Claim the key for this request, or say how to answer a repeat of it."""
-    now = utcnow()
+def begin(session: Session, attempt: Attempt) -> Replay | None:
+    """In the request's transaction: the stored answer of an earlier attempt, if any."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(
+            hashlib.sha256(f"{attempt.owner_id}:{attempt.key}".encode()).digest()[:8],
+            "big",
+            signed=True,
+        )
+        if not session.execute(select(func.pg_try_advisory_xact_lock(lock))).scalar_one():
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed; retry shortly",
+                headers={"Retry-After": "1"},
+            )
     session.exec(
         delete(IdempotencyRecord).where(
-            col(IdempotencyRecord.owner_id) == owner_id,
-            col(IdempotencyRecord.created_at) < now - KEY_LIFETIME,
+            col(IdempotencyRecord.owner_id) == attempt.owner_id,
+            col(IdempotencyRecord.created_at) < utcnow() - KEY_LIFETIME,
         )
     )
-    existing = session.get(IdempotencyRecord, (owner_id, key))
+    existing = session.get(IdempotencyRecord, (attempt.owner_id, attempt.key))
     if existing is None:
-        session.add(
-            IdempotencyRecord(
-                owner_id=owner_id, key=key, fingerprint=print_, created_at=now, claimed_at=now
-            )
-        )
-        try:
-            session.flush()
-        except IntegrityError as exc:  # a concurrent first attempt claimed it just now
-            raise _in_progress() from exc
-        return Claim(owner_id, key)
-    if existing.fingerprint != print_:
+        return None
+    if existing.fingerprint != attempt.fingerprint:
         raise ValidationFailed.for_field(
             "header.Idempotency-Key", "this key was used with a different request"
         )
-    if existing.status is not None:
-        return Replay(existing.status, existing.headers or {}, existing.body or b"")
-    if existing.claimed_at > now - CLAIM_TIMEOUT:
-        raise _in_progress()
-    # The first attempt died before committing: nothing it did was kept, so run it again.
-    taken = session.exec(
-        update(IdempotencyRecord)
-        .where(
-            col(IdempotencyRecord.owner_id) == owner_id,
-            col(IdempotencyRecord.key) == key,
-            col(IdempotencyRecord.claimed_at) == existing.claimed_at,
-        )
-        .values(claimed_at=now)
-    )
-    if taken.rowcount != 1:
-        raise _in_progress()
-    return Claim(owner_id, key)
+    body = key_ring().decrypt(existing.body.decode(), _associated(attempt))
+    return Replay(existing.status, existing.headers, body.encode())
 
 
-def _in_progress() -> ProblemError:
-    return Conflict(
-        "A request with this Idempotency-Key is still being processed; retry shortly",
-        headers={"Retry-After": "1"},
-    )
-
-
-def complete(
-    session: Session, claim: Claim, status: int, headers: dict[str, str], body: bytes
+def store(
+    session: Session, attempt: Attempt, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    """Store the answer, inside the transaction of the write it answers."""
-    session.exec(
-        update(IdempotencyRecord)
-        .where(
-            col(IdempotencyRecord.owner_id) == claim.owner_id,
-            col(IdempotencyRecord.key) == claim.key,
-        )
-        .values(
+    """Keep the answer, in the transaction of the write it answers."""
+    session.add(
+        IdempotencyRecord(
+            owner_id=attempt.owner_id,
+            key=attempt.key,
+            fingerprint=attempt.fingerprint,
+            created_at=utcnow(),
             status=status,
             headers={k: v for k, v in headers.items() if k in REPLAYED_HEADERS},
-            body=body,
+            body=key_ring().encrypt(body.decode(), _associated(attempt)).encode(),
         )
     )
+    session.flush()
 
 
-def release(session: Session, claim: Claim) -> None:
-    """Forget a claim whose request failed, so that a retry runs it afresh."""
-    session.exec(
-        delete(IdempotencyRecord).where(
-            col(IdempotencyRecord.owner_id) == claim.owner_id,
-            col(IdempotencyRecord.key) == claim.key,
-            col(IdempotencyRecord.status).is_(None),
-        )
-    )
+def _associated(attempt: Attempt) -> bytes:
+    # A stored response is diary data too: encrypted like every other free text.
+    return f"idempotency_keys.body|{attempt.owner_id}|{attempt.key}".encode()
 
 
 def headers_of(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
 
+    # `id:base64-32-byte-key,…`; the first encrypts, all decrypt. Empty: derived from SECRET_KEY.
+    encryption_keys: SecretStr = SecretStr("")
+
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     jwt_audience: str = "ipt-diary"

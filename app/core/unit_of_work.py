@@ -3,8 +3,8 @@
 A write request's transaction is committed after the route has produced its response and
 before a byte of it is sent, so a client never sees success for a write that was not kept.
 Error responses roll back, except the few problems that must keep their writes (a failed
-login is counted). A POST with an Idempotency-Key stores its response in the very
-transaction of its write (app.core.idempotency).
+login is counted). A POST with an Idempotency-Key is looked up, run and stored in one
+transaction (app.core.idempotency).
 """
 
 from collections.abc import Callable
@@ -69,81 +69,63 @@ class UnitOfWorkMiddleware:
             await run_in_threadpool(session.close)
 
     async def _write(self, scope: Scope, receive: Receive, send: Send, session: Session) -> None:
-        claim = None
+        attempt = None
         headers = idempotency.headers_of(scope["headers"])
         key = headers.get("idempotency-key")
         owner_id = idempotency.caller_id(headers.get("authorization"), self.settings)
         if key is not None and scope["method"] == "POST" and owner_id is not None:
             try:
                 body = await _read_body(receive)
-                idempotency.check_key(key)
-                print_ = idempotency.fingerprint(scope["method"], scope["path"], body)
-                outcome = await run_in_threadpool(self._claim, owner_id, key, print_)
+                attempt = idempotency.attempt(owner_id, key, scope["method"], scope["path"], body)
+                replay = await run_in_threadpool(idempotency.begin, session, attempt)
             except ProblemError as problem:
                 await problem_response(problem)(scope, receive, send)
                 return
             except BodyTooLarge as too_large:
-                await problem_response(_too_large(too_large))(scope, receive, send)
+                await problem_response(PayloadTooLarge(too_large.detail))(scope, receive, send)
                 return
-            if isinstance(outcome, idempotency.Replay):
-                await _send_replay(outcome, send)
+            if replay is not None:
+                await _send_replay(replay, send)
                 return
-            claim, receive = outcome, _replaying(body)
+            receive = _replaying(body)
 
         messages: list[Message] = []
 
         async def capture(message: Message) -> None:
             messages.append(message)
 
-        try:
-            await self.app(scope, receive, capture)
-        except BaseException:
-            await run_in_threadpool(self._abandon, session, claim)
-            raise
+        await self.app(scope, receive, capture)  # an exception leaves uncommitted: rolled back
         start = messages[0]
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         keep = start["status"] < 400 or scope["state"].get("keeps_writes", False)
         try:
-            await run_in_threadpool(self._finish, session, keep, claim, start, body)
+            await run_in_threadpool(self._finish, session, keep, attempt, start, body)
         except ProblemError as problem:
-            await run_in_threadpool(self._abandon, session, claim)
             await problem_response(problem)(scope, receive, send)
             return
         for message in messages:
             await send(message)
 
-    def _claim(self, owner_id: Any, key: str, print_: str) -> Any:
-        with Session(self.write_engine) as claim_session:
-            outcome = idempotency.claim(claim_session, owner_id, key, print_)
-            claim_session.commit()
-            return outcome
-
+    @staticmethod
     def _finish(
-        self,
         session: Session,
         keep: bool,
-        claim: idempotency.Claim | None,
+        attempt: idempotency.Attempt | None,
         start: Message,
         body: bytes,
     ) -> None:
         if not keep:
-            self._abandon(session, claim)
+            session.rollback()
             return
-        if claim is not None:
+        if attempt is not None and start["status"] < 400:
             headers = idempotency.headers_of(start.get("headers", []))
-            idempotency.complete(session, claim, start["status"], headers, body)
+            idempotency.store(session, attempt, start["status"], headers, body)
         try:
             session.commit()
         except StaleDataError as exc:
             raise PreconditionFailed("The resource changed while you wrote it") from exc
         except IntegrityError as exc:
             raise Conflict("The change conflicts with another one; retry") from exc
-
-    def _abandon(self, session: Session, claim: idempotency.Claim | None) -> None:
-        session.rollback()
-        if claim is not None:
-            idempotency.release(session, claim)
-            session.commit()
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -166,10 +148,6 @@ def _replaying(body: bytes) -> Callable[[], Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
-
-
-def _too_large(exc: BodyTooLarge) -> ProblemError:
-    return PayloadTooLarge(exc.detail)
 
 
 async def _send_replay(replay: idempotency.Replay, send: Send) -> None:

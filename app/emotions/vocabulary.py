@@ -31,7 +31,8 @@ def normalise_label(label: str) -> str:
 
 EmotionLabel = Annotated[
     str,
-    StringConstraints(pattern=NONBLANK_TEXT_PATTERN, max_length=MAX_LABEL_LENGTH),
+    # Up to 40 characters once spaces are collapsed; the raw value may carry a few more.
+    StringConstraints(pattern=NONBLANK_TEXT_PATTERN, max_length=MAX_LABEL_LENGTH * 2),
     AfterValidator(normalise_label),
 ]
 

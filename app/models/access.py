@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKeyConstraint, Index
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, enum_column, new_id, utcnow
+from app.models.base import Ciphertext, UTCDateTime, enum_column, new_id, utcnow
 
 
 class ShareScope(StrEnum):
@@ -69,7 +69,7 @@ class AuditEvent(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     therapist_id: uuid.UUID | None = None
-    therapist_name: str = Field(max_length=80, description="As it was at the time of the read")
+    therapist_name: str = Field(sa_type=Ciphertext, description="As it was at the time of the read")
     action: str = Field(max_length=200, description="The route read, e.g. GET …/entries")
     outcome: str = Field(max_length=16)
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, String
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, enum_column, new_id, utcnow
+from app.models.base import Ciphertext, UTCDateTime, enum_column, new_id, utcnow
 
 
 class Role(StrEnum):
@@ -18,7 +18,7 @@ class Role(StrEnum):
 class UserBase(SQLModel):
     email: str = Field(max_length=254)
     role: Role = Field(sa_type=enum_column(Role))
-    display_name: str = Field(max_length=80)
+    display_name: str = Field(max_length=80, sa_type=Ciphertext)
     timezone: str = Field(default="UTC", max_length=64)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Text as Text_
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -17,6 +18,10 @@ TEXT_PATTERN = r"^[^\x00]*$"
 NONBLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 NonBlankText = Annotated[str, StringConstraints(pattern=NONBLANK_TEXT_PATTERN)]
+
+# Free text is stored encrypted (app.core.field_encryption): unbounded text in the database,
+# while the API still bounds the plaintext.
+Ciphertext = Text_
 
 # Stable constraint names from the first migration on, so later ones can refer to them.
 SQLModel.metadata.naming_convention = {

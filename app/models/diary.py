@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import (
     NONBLANK_TEXT_PATTERN,
+    Ciphertext,
     NonBlankText,
     Text,
     UTCDateTime,
@@ -118,12 +119,14 @@ class Versioned(SQLModel):
 
 
 class PersonBase(SQLModel):
-    name: NonBlankText = Field(min_length=1, max_length=80, description="A name or alias")
+    name: NonBlankText = Field(
+        min_length=1, max_length=80, sa_type=Ciphertext, description="A name or alias"
+    )
     relationship: Relationship = Field(sa_type=enum_column(Relationship))
     closeness: int = Field(ge=1, le=3, description="Closeness circle: 1 inner, 2 middle, 3 outer")
     deceased: bool = False
     satisfaction: int | None = Field(default=None, ge=0, le=10)
-    notes: Text | None = Field(default=None, max_length=2000)
+    notes: Text | None = Field(default=None, max_length=2000, sa_type=Ciphertext)
 
 
 class Person(PersonBase, Versioned, table=True):
@@ -140,14 +143,14 @@ class Person(PersonBase, Versioned, table=True):
 
 class FocusAreaBase(SQLModel):
     problem_area: ProblemArea = Field(sa_type=enum_column(ProblemArea))
-    title: NonBlankText = Field(min_length=1, max_length=120)
-    description: Text | None = Field(default=None, max_length=2000)
+    title: NonBlankText = Field(min_length=1, max_length=120, sa_type=Ciphertext)
+    description: Text | None = Field(default=None, max_length=2000, sa_type=Ciphertext)
     goals: list[GoalText] = Field(default_factory=list, max_length=10, sa_type=JSON)
     agreed_on: date | None = None
     status: FocusStatus = Field(default=FocusStatus.active, sa_type=enum_column(FocusStatus))
     dispute_stage: DisputeStage | None = Field(default=None, sa_type=enum_column(DisputeStage))
-    from_role: Text | None = Field(default=None, max_length=120)
-    to_role: Text | None = Field(default=None, max_length=120)
+    from_role: Text | None = Field(default=None, max_length=120, sa_type=Ciphertext)
+    to_role: Text | None = Field(default=None, max_length=120, sa_type=Ciphertext)
 
 
 class FocusArea(FocusAreaBase, Versioned, table=True):
@@ -186,7 +189,9 @@ class FocusAreaPerson(SQLModel, table=True):
 class EntryBase(SQLModel):
     occurred_at: UTCInstant = Field(sa_type=UTCDateTime)
     mood: int = Field(ge=0, le=10, description="0 = worst, 10 = best")
-    event: NonBlankText = Field(min_length=1, max_length=4000, description="What happened")
+    event: NonBlankText = Field(
+        min_length=1, max_length=4000, sa_type=Ciphertext, description="What happened"
+    )
     event_type: EventType = Field(default=EventType.other, sa_type=enum_column(EventType))
     focus_area_id: uuid.UUID | None = None
     private: bool = Field(default=False, description="Never shown to a therapist")

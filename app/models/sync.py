@@ -30,7 +30,7 @@ class ChangeLogEntry(SQLModel, table=True):
 
 
 class IdempotencyRecord(SQLModel, table=True):
-    """A POST's Idempotency-Key: claimed before it runs, completed in the write's transaction."""
+    """A POST's Idempotency-Key and its answer, stored in the transaction of its write."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (
@@ -42,7 +42,6 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)
     fingerprint: str = Field(max_length=64, description="SHA-256 of method, path and body")
     created_at: datetime = Field(sa_type=UTCDateTime)
-    claimed_at: datetime = Field(sa_type=UTCDateTime)
-    status: int | None = None
-    headers: dict[str, str] | None = Field(default=None, sa_type=JSON)
-    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    status: int
+    headers: dict[str, str] = Field(sa_type=JSON)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False), description="Encrypted")

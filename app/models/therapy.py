@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import Text, UTCDateTime, enum_column, new_id
+from app.models.base import Ciphertext, Text, UTCDateTime, enum_column, new_id
 from app.models.diary import UTCInstant, Versioned
 
 
@@ -29,7 +29,7 @@ class TherapySessionBase(SQLModel):
         sa_type=enum_column(Phase),
         description="Defaults from the number: 1–4 initial, 5–12 middle, 13+ termination",
     )
-    notes: Text | None = Field(default=None, max_length=4000)
+    notes: Text | None = Field(default=None, max_length=4000, sa_type=Ciphertext)
 
 
 class TherapySession(TherapySessionBase, Versioned, table=True):

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import ValidationFailed
+from app.core.field_encryption import decrypt_column
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
 from app.core.settings import Settings
@@ -88,11 +89,12 @@ def page(
         limit=limit, cursor=cursor, newest_first=True,
     )  # fmt: skip
     therapist_ids = {row.therapist_id for row in rows if row.therapist_id is not None}
-    names = dict(
-        session.exec(
+    names = {
+        user_id: decrypt_column(User, "display_name", user_id, user_id, name)
+        for user_id, name in session.exec(
             select(User.id, User.display_name).where(col(User.id).in_(therapist_ids))
         ).all()
-    ) if therapist_ids else {}  # fmt: skip
+    }
     now = utcnow()
     return [_public(row, names.get(row.therapist_id), now) for row in rows], next_cursor  # type: ignore[arg-type]
 

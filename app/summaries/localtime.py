@@ -11,7 +11,6 @@ from sqlalchemy import Float, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
 SECONDS_PER_WEEK = 7 * 24 * 3600
-_UNIX_EPOCH_JULIAN_DAY = 2440587.5
 
 
 def local_day(column: Any, zone: str, dialect: str) -> ColumnElement[str]:
@@ -32,4 +31,7 @@ def local_week_start(column: Any, zone: str, dialect: str) -> ColumnElement[str]
 def epoch_seconds(column: Any, dialect: str) -> ColumnElement[float]:
     if dialect == "postgresql":
         return cast(func.extract("epoch", column), Float)
-    return (func.julianday(column) - _UNIX_EPOCH_JULIAN_DAY) * 86400.0
+    # Whole seconds exactly, plus the milliseconds (julianday() would round to ~40 µs).
+    whole = cast(func.strftime("%s", column), Float)
+    fraction = cast(func.strftime("%f", column), Float) - cast(func.strftime("%S", column), Float)
+    return whole + fraction

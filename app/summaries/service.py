@@ -15,6 +15,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from app.core.field_encryption import decrypt_column
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person
@@ -114,7 +115,7 @@ def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -
         people.append(
             PersonMood(
                 person_id=person_id,
-                name=name,
+                name=decrypt_column(Person, "name", scope.owner_id, person_id, name),
                 closeness=closeness,
                 entries=named,
                 mean_mood=mean,
@@ -308,7 +309,7 @@ def focus_areas(session: Session, scope: OwnerScope, time_range: TimeRange) -> F
         focus_areas=[
             FocusAreaMood(
                 focus_area_id=row.id,
-                title=row.title,
+                title=decrypt_column(FocusArea, "title", scope.owner_id, row.id, row.title),
                 problem_area=row.problem_area,
                 entries=row.n,
                 mean_mood=_ratio(row.sum_y, row.n) if row.n else None,
@@ -414,7 +415,12 @@ def between_sessions(
             else None
         ),
         people=[
-            PersonInInterval(person_id=pid, name=name, entries=n, mean_mood=mean)
+            PersonInInterval(
+                person_id=pid,
+                name=decrypt_column(Person, "name", scope.owner_id, pid, name),
+                entries=n,
+                mean_mood=mean,
+            )
             for pid, name, n, mean in people_rows
         ],
         top_emotions=_emotion_stats(emotion_rows),

@@ -31,7 +31,7 @@ def decode_anchor(anchor: str) -> int:
         raw = base64.urlsafe_b64decode(anchor + "=" * (-len(anchor) % 4)).decode()
         if raw.startswith(_ANCHOR_PREFIX):
             seq = int(raw.removeprefix(_ANCHOR_PREFIX))
-            if seq >= 0:
+            if 0 <= seq < 2**63:
                 return seq
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass

@@ -6,6 +6,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.core.errors import TooManyRequests, ValidationFailed
+from app.core.field_encryption import decrypt_column
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
 from app.core.settings import Settings
@@ -114,7 +115,9 @@ def _clients(
     return [
         LinkedClient(
             client_id=link.client_id,
-            display_name=details[link.client_id][1],
+            display_name=decrypt_column(
+                User, "display_name", link.client_id, link.client_id, details[link.client_id][1]
+            ),
             scope=details[link.client_id][2],
             linked_at=link.linked_at,
             expires_at=details[link.client_id][3],

@@ -154,7 +154,7 @@ def mood_by_person(
             emotion
             for e in named
             for emotion in e.emotions
-            if True
+            if emotion.person_id is None or emotion.person_id == person.id
         ]
         people.append(
             {

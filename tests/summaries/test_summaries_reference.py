@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from tests.factories import (
@@ -70,14 +70,14 @@ REFERENCE_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-# Around an anchor: on the quarter hour (hits midnights and DST instants exactly) or any second.
+# Around an anchor: on the quarter hour (hits midnights and DST instants exactly), any
+# second, or any millisecond (what a phone's clock gives).
 offsets = st.one_of(
-    st.integers(-4 * 24 * 4, 4 * 24 * 4).map(lambda quarters: quarters * 900),
-    st.integers(-3 * 86400, 3 * 86400),
+    st.integers(-4 * 24 * 4, 4 * 24 * 4).map(lambda quarters: timedelta(minutes=15 * quarters)),
+    st.integers(-3 * 86400, 3 * 86400).map(lambda seconds: timedelta(seconds=seconds)),
+    st.integers(-3 * 86400 * 1000, 3 * 86400 * 1000).map(lambda ms: timedelta(milliseconds=ms)),
 )
-instants = st.builds(
-    lambda anchor, seconds: anchor + timedelta(seconds=seconds), st.sampled_from(ANCHORS), offsets
-)
+instants = st.builds(lambda anchor, offset: anchor + offset, st.sampled_from(ANCHORS), offsets)
 
 
 @dataclass
@@ -253,6 +253,7 @@ def summary(client: TestClient, account: Account, kind: str, **params: Any) -> A
 @REFERENCE_SETTINGS
 @given(plan=plans())
 def test_every_summary_equals_the_reference(client: TestClient, plan: Plan) -> None:
+    note(f"plan: {plan!r}")
     account, diary = write(client, plan)
     found: list[str] = []
 

@@ -1,0 +1,114 @@
+"""Which fields are encrypted at rest, and the ORM hooks that do it.
+
+Services and routes only ever see plaintext: a row is encrypted just before it is written
+and its plaintext put back right after, and decrypted as it is loaded. Values read with
+plain SQL (summaries select a name or a title) go through `decrypt_column`.
+Mood, emotion labels, qualities and times stay in the clear: the summaries aggregate them.
+"""
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper, attributes
+
+from app.core.crypto import KeyRing
+from app.models.access import AuditEvent
+from app.models.account import User
+from app.models.diary import Entry, FocusArea, Person
+from app.models.therapy import TherapySession
+
+ENCRYPTED_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    User: ("display_name",),
+    Person: ("name", "notes"),
+    FocusArea: ("title", "description", "goals", "from_role", "to_role"),
+    Entry: ("event", "communication", "tags"),
+    TherapySession: ("notes",),
+    AuditEvent: ("therapist_name",),
+}
+JSON_FIELDS = frozenset({"goals", "communication", "tags"})
+
+_state: dict[str, KeyRing] = {}
+_pending: dict[int, dict[str, Any]] = {}  # plaintext of rows being written, by id(row)
+
+
+def key_ring() -> KeyRing:
+    return _state["keys"]
+
+
+def associated_data(model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID) -> bytes:
+    return f"{model.__tablename__}.{field}|{owner_id}|{row_id}".encode()
+
+
+def _owner_and_id(row: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    return getattr(row, "owner_id", row.id), row.id
+
+
+def encrypt_value(
+    model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID, value: Any
+) -> str:
+    text = json.dumps(value, ensure_ascii=False) if field in JSON_FIELDS else value
+    return key_ring().encrypt(text, associated_data(model, field, owner_id, row_id))
+
+
+def decrypt_column(
+    model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID, stored: Any
+) -> Any:
+    if stored is None:
+        return None
+    text = key_ring().decrypt(stored, associated_data(model, field, owner_id, row_id))
+    return json.loads(text) if field in JSON_FIELDS else text
+
+
+def _before_write(_mapper: Mapper[Any], _connection: Any, row: Any, inserting: bool) -> None:
+    owner_id, row_id = _owner_and_id(row)
+    plain: dict[str, Any] = {}
+    for field in ENCRYPTED_FIELDS[type(row)]:
+        value = getattr(row, field)
+        if value is None or not (inserting or attributes.get_history(row, field).has_changes()):
+            continue
+        plain[field] = value
+        setattr(row, field, encrypt_value(type(row), field, owner_id, row_id, value))
+    _pending[id(row)] = plain
+
+
+def _before_insert(mapper: Mapper[Any], connection: Any, row: Any) -> None:
+    _before_write(mapper, connection, row, inserting=True)
+
+
+def _before_update(mapper: Mapper[Any], connection: Any, row: Any) -> None:
+    _before_write(mapper, connection, row, inserting=False)
+
+
+def _after_write(_mapper: Mapper[Any], _connection: Any, row: Any) -> None:
+    for field, value in _pending.pop(id(row), {}).items():
+        attributes.set_committed_value(row, field, value)
+
+
+def _on_load(row: Any, *_args: Any) -> None:
+    owner_id, row_id = _owner_and_id(row)
+    state = attributes.instance_state(row)
+    for field in ENCRYPTED_FIELDS[type(row)]:
+        if field in state.unloaded:
+            continue
+        stored = state.dict.get(field)
+        if isinstance(stored, str):
+            plain = decrypt_column(type(row), field, owner_id, row_id, stored)
+            attributes.set_committed_value(row, field, plain)
+
+
+def install_field_encryption(keys: KeyRing) -> None:
+    """Use these keys from now on, and register the hooks once per process."""
+    _state["keys"] = keys
+    for model in ENCRYPTED_FIELDS:
+        for name, hook in (
+            ("before_insert", _before_insert),
+            ("before_update", _before_update),
+            ("after_insert", _after_write),
+            ("after_update", _after_write),
+            ("load", _on_load),
+            ("refresh", _on_load),
+        ):
+            if not event.contains(model, name, hook):
+                event.listen(model, name, hook)
