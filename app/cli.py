@@ -24,7 +24,7 @@ def rotate_keys() -> None:
 
     settings = get_settings()
     keys = KeyRing.from_settings(settings)
-    install_field_encryption(keys)
+    install_field_encryption()
     engine = create_db_engine(settings)
     with engine.begin() as connection:
         changed = rewrite_all(connection, to_active_key(keys))

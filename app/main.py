@@ -5,14 +5,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.auth.router import auth_router, me_router
 from app.core.crypto import KeyRing
 from app.core.db import create_db_engine
-from app.core.errors import Problem, install_problem_handlers
+from app.core.errors import Problem, install_problem_handlers, problem_responses
 from app.core.field_encryption import install_field_encryption
 from app.core.middleware import BodyLimitMiddleware, RequestIdAndHeadersMiddleware
+from app.core.observability import AccessLogMiddleware, Metrics, configure_logging
+from app.core.rate_limit import RateLimitMiddleware
 from app.core.settings import Settings, get_settings
 from app.core.unit_of_work import UnitOfWorkMiddleware
 from app.emotions.router import router as emotions_router
@@ -50,22 +53,31 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem_schema.pop("$defs", {}))
     components["Problem"] = problem_schema
-    # If-Match is required (a missing one is answered 428, not FastAPI's 422, so the
-    # parameter itself has a default and the requirement is stated here).
-    for operations in schema["paths"].values():
+    shared = problem_responses(413, 429)
+    for path, operations in schema["paths"].items():
         for operation in operations.values():
+            # If-Match is required (a missing one is answered 428, not FastAPI's 422, so the
+            # parameter itself has a default and the requirement is stated here).
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == "If-Match":
                     parameter["required"] = True
+            # Problems any route can return: the per-account rate limit, an oversized body.
+            if path.startswith("/v1/"):
+                operation["responses"].setdefault("429", shared[429])
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", shared[413])
     app.openapi_schema = schema
     return schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging()
     engine = create_db_engine(settings)
+    metrics = Metrics()
     install_change_log()
-    install_field_encryption(KeyRing.from_settings(settings))
+    install_field_encryption()
+    keys = KeyRing.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
@@ -100,15 +113,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         therapist_client_router,
     ):
         app.include_router(router)
+    # Outermost last: request id → access log → body limit → rate limit → unit of work.
     app.add_middleware(
         UnitOfWorkMiddleware,
         engine=engine,
         settings=settings,
+        keys=keys,
         # A therapist's read writes its audit row, so those reads commit too.
         committing_prefixes=("/v1/therapist/",),
     )
+    app.add_middleware(RateLimitMiddleware, engine=engine, settings=settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndHeadersMiddleware)
+    if settings.cors_origins:  # closed unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
 

@@ -3,10 +3,16 @@
 `uvicorn bench.async_variant_app:app` (from the repository root) serves everything
 `app.main:app` serves, plus `GET /bench/async/entries/{entry_id}`: the same work as the sync
 route (decode the JWT with the app's own function, look up the user and its login session,
-load the entry, then its people and emotions in one query each, answer `EntryPublic` with an
-ETag), but through SQLAlchemy's asyncio extension (`sqlite+aiosqlite` or
-`postgresql+psycopg_async`) in `async def` dependencies and route, so nothing runs in the
-threadpool. Never imported by the service itself.
+check the role and build the scope with the app's own functions, load the entry, then its
+people and emotions in one query each, answer `EntryPublic` with an ETag), but through
+SQLAlchemy's asyncio extension (`sqlite+aiosqlite` or `postgresql+psycopg_async`) in
+`async def` dependencies and route, so nothing of it runs in the threadpool.
+
+The service opens each request's (sync) session in its unit-of-work middleware and closes it
+in the threadpool; requests to the async route skip that middleware and open an
+`AsyncSession` of their own instead, on an engine with the same options (the same read
+isolation level on PostgreSQL). ORM events the service installs (field decryption on load)
+apply to the async session too. Never imported by the service itself.
 """
 
 import uuid
@@ -20,16 +26,18 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.concurrency import set_etag
 from app.core.db import _configure_sqlite
-from app.core.errors import Forbidden, NotFound, Unauthorized
-from app.core.scoping import OwnerScope
-from app.core.security import _decode_access_token, oauth2_scheme
+from app.core.errors import NotFound, Unauthorized
+from app.core.scoping import OwnerScope, _client_scope
+from app.core.security import _decode_access_token, _require_client, oauth2_scheme
 from app.core.settings import Settings, get_settings
 from app.entries.schemas import EmotionPublic, EntryPersonPublic, EntryPublic
 from app.main import create_app
-from app.models.account import LoginSession, Role, User
+from app.models.account import LoginSession, User
 from app.models.diary import Entry, EntryEmotion, EntryPerson
 
 ASYNC_PREFIX = "/bench/async/entries"
@@ -45,24 +53,30 @@ def async_url(url: str) -> str:
 
 
 def create_async_db_engine(settings: Settings) -> AsyncEngine:
-    """Same options as app.core.db.create_db_engine, with the async drivers."""
+    """Same options as app.core.db.create_db_engine, with the async drivers, and the read
+    isolation level of app.core.unit_of_work (this engine only serves reads)."""
     url = async_url(settings.database_url)
     if settings.is_sqlite:
         engine = create_async_engine(url, connect_args={"timeout": 10})
         # The same PRAGMAs, BEGIN handling and SQL functions as the sync engine.
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        isolation_level="REPEATABLE READ",
+    )
 
 
 async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Like app.core.db.get_session (a read: no write option), committing at the end."""
+    """The read path of the unit of work: a session, never committed, closed at the end."""
     async with AsyncSession(request.app.state.async_engine, expire_on_commit=False) as session:
         yield session
-        await session.commit()
 
 
-AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]
+AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
 
 
 async def authenticated_user_async(
@@ -92,15 +106,13 @@ async def authenticated_user_async(
 async def _require_client_async(
     user: Annotated[User, Depends(authenticated_user_async)],
 ) -> User:
-    if user.role is not Role.client:
-        raise Forbidden("This endpoint is for client accounts")
-    return user
+    return await _require_client(user)
 
 
 async def _client_scope_async(
     user: Annotated[User, Depends(_require_client_async)],
 ) -> OwnerScope:
-    return OwnerScope(owner_id=user.id)
+    return await _client_scope(user)
 
 
 AsyncClientScope = Annotated[OwnerScope, Depends(_client_scope_async)]
@@ -109,7 +121,7 @@ AsyncClientScope = Annotated[OwnerScope, Depends(_client_scope_async)]
 async def _to_public_async(
     entries: Sequence[Entry], session: AsyncSession, scope: OwnerScope
 ) -> list[EntryPublic]:
-    """app.entries.service._to_public: the same two queries, awaited."""
+    """app.entries.service.to_public: the same two queries, awaited."""
     ids = [entry.id for entry in entries]
     people: dict[uuid.UUID, list[EntryPersonPublic]] = defaultdict(list)
     emotions: dict[uuid.UUID, list[EmotionPublic]] = defaultdict(list)
@@ -161,12 +173,31 @@ async def read_entry_async(
     return entry
 
 
+class _BypassForAsyncRoute:
+    """Wraps a middleware so that requests to the async route go around it."""
+
+    def __init__(self, app: ASGIApp, *, middleware_class: Any, **kwargs: Any) -> None:
+        self.app = app
+        self.wrapped = middleware_class(app, **kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(ASYNC_PREFIX + "/"):
+            await self.app(scope, receive, send)
+        else:
+            await self.wrapped(scope, receive, send)
+
+
 def create_variant_app() -> FastAPI:
     fastapi_app = create_app()
     settings: Settings = fastapi_app.state.settings
     async_engine = create_async_db_engine(settings)
     fastapi_app.state.async_engine = async_engine
     fastapi_app.include_router(router)
+    for index, middleware in enumerate(fastapi_app.user_middleware):
+        if middleware.cls.__name__ == "UnitOfWorkMiddleware":
+            fastapi_app.user_middleware[index] = Middleware(
+                _BypassForAsyncRoute, middleware_class=middleware.cls, **middleware.kwargs
+            )
 
     service_lifespan = fastapi_app.router.lifespan_context
 

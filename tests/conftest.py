@@ -96,12 +96,14 @@ def database_url(backend: str, empty_database_factory: object) -> str:
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        # Off by default: a test of the limit builds its own app with one.
+        "rate_limit_per_minute": 0,
+    }
+    return Settings(**(values | overrides))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

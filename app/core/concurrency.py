@@ -34,7 +34,8 @@ def check_if_match(if_match: str | None, row: VersionedRow) -> None:
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag you last read, or *")
     current = etag_of(row)
-    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    # If-Match uses the strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
+    tags = {tag.strip() for tag in if_match.split(",")}
     if "*" not in tags and current not in tags:
         raise PreconditionFailed(
             "The resource changed since you read it; re-read it and merge",

@@ -36,6 +36,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # erased rows do not linger in free pages
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
         dbapi_connection.create_function(

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Mapper, attributes
+from sqlalchemy.orm import Mapper, Session, attributes, object_session
 
 from app.core.crypto import KeyRing
 from app.models.access import AuditEvent
@@ -29,12 +29,15 @@ ENCRYPTED_FIELDS: dict[type[Any], tuple[str, ...]] = {
 }
 JSON_FIELDS = frozenset({"goals", "communication", "tags"})
 
-_state: dict[str, KeyRing] = {}
 _pending: dict[int, dict[str, Any]] = {}  # plaintext of rows being written, by id(row)
+KEYS = "keys"  # where a Session carries its app's key ring: Session(info={KEYS: ...})
 
 
-def key_ring() -> KeyRing:
-    return _state["keys"]
+def keys_of(session: Session | None) -> KeyRing:
+    if session is None or KEYS not in session.info:
+        raise RuntimeError("an encrypted row was used outside a session that carries keys")
+    keys: KeyRing = session.info[KEYS]
+    return keys
 
 
 def associated_data(model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID) -> bytes:
@@ -46,22 +49,30 @@ def _owner_and_id(row: Any) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 def encrypt_value(
-    model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID, value: Any
+    keys: KeyRing, model: type[Any], field: str, owner_id: Any, row_id: Any, value: Any
 ) -> str:
     text = json.dumps(value, ensure_ascii=False) if field in JSON_FIELDS else value
-    return key_ring().encrypt(text, associated_data(model, field, owner_id, row_id))
+    return keys.encrypt(text, associated_data(model, field, owner_id, row_id))
 
 
-def decrypt_column(
-    model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID, stored: Any
+def decrypt_value(
+    keys: KeyRing, model: type[Any], field: str, owner_id: Any, row_id: Any, stored: Any
 ) -> Any:
     if stored is None:
         return None
-    text = key_ring().decrypt(stored, associated_data(model, field, owner_id, row_id))
+    text = keys.decrypt(stored, associated_data(model, field, owner_id, row_id))
     return json.loads(text) if field in JSON_FIELDS else text
 
 
+def decrypt_column(
+    session: Session, model: type[Any], field: str, owner_id: Any, row_id: Any, stored: Any
+) -> Any:
+    """A value read with plain SQL (not through a loaded row), decrypted."""
+    return decrypt_value(keys_of(session), model, field, owner_id, row_id, stored)
+
+
 def _before_write(_mapper: Mapper[Any], _connection: Any, row: Any, inserting: bool) -> None:
+    keys = keys_of(object_session(row))
     owner_id, row_id = _owner_and_id(row)
     plain: dict[str, Any] = {}
     for field in ENCRYPTED_FIELDS[type(row)]:
@@ -69,7 +80,7 @@ def _before_write(_mapper: Mapper[Any], _connection: Any, row: Any, inserting: b
         if value is None or not (inserting or attributes.get_history(row, field).has_changes()):
             continue
         plain[field] = value
-        setattr(row, field, encrypt_value(type(row), field, owner_id, row_id, value))
+        setattr(row, field, encrypt_value(keys, type(row), field, owner_id, row_id, value))
     _pending[id(row)] = plain
 
 
@@ -86,7 +97,8 @@ def _after_write(_mapper: Mapper[Any], _connection: Any, row: Any) -> None:
         attributes.set_committed_value(row, field, value)
 
 
-def _on_load(row: Any, *_args: Any) -> None:
+def _on_load(row: Any, context: Any, *_args: Any) -> None:
+    keys = keys_of(context.session)
     owner_id, row_id = _owner_and_id(row)
     state = attributes.instance_state(row)
     for field in ENCRYPTED_FIELDS[type(row)]:
@@ -94,13 +106,12 @@ def _on_load(row: Any, *_args: Any) -> None:
             continue
         stored = state.dict.get(field)
         if isinstance(stored, str):
-            plain = decrypt_column(type(row), field, owner_id, row_id, stored)
+            plain = decrypt_value(keys, type(row), field, owner_id, row_id, stored)
             attributes.set_committed_value(row, field, plain)
 
 
-def install_field_encryption(keys: KeyRing) -> None:
-    """Use these keys from now on, and register the hooks once per process."""
-    _state["keys"] = keys
+def install_field_encryption() -> None:
+    """Register the hooks once per process; the keys come from each session's info."""
     for model in ENCRYPTED_FIELDS:
         for name, hook in (
             ("before_insert", _before_insert),

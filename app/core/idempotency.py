@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from app.core.errors import Conflict, ValidationFailed
-from app.core.field_encryption import key_ring
+from app.core.field_encryption import keys_of
 from app.core.security import JWT_ALGORITHM
 from app.core.settings import Settings
 from app.models.base import utcnow
@@ -95,7 +95,7 @@ def begin(session: Session, attempt: Attempt) -> Replay | None:
         raise ValidationFailed.for_field(
             "header.Idempotency-Key", "this key was used with a different request"
         )
-    body = key_ring().decrypt(existing.body.decode(), _associated(attempt))
+    body = keys_of(session).decrypt(existing.body.decode(), _associated(attempt))
     return Replay(existing.status, existing.headers, body.encode())
 
 
@@ -111,7 +111,7 @@ def store(
             created_at=utcnow(),
             status=status,
             headers={k: v for k, v in headers.items() if k in REPLAYED_HEADERS},
-            body=key_ring().encrypt(body.decode(), _associated(attempt)).encode(),
+            body=keys_of(session).encrypt(body.decode(), _associated(attempt)).encode(),
         )
     )
     session.flush()

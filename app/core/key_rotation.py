@@ -37,7 +37,7 @@ def to_active_key(keys: KeyRing) -> Transform:
                 return value
             plain = keys.decrypt(value, associated_data(model, field, owner_id, row_id))
             value = json.loads(plain) if field in JSON_FIELDS else plain
-        return encrypt_value(model, field, owner_id, row_id, value)
+        return encrypt_value(keys, model, field, owner_id, row_id, value)
 
     return transform
 

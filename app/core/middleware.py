@@ -11,10 +11,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.errors import PayloadTooLarge, problem_response
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_API_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"cache-control", b"no-store"),
-    (b"referrer-policy", b"no-referrer"),
+_EVERY_RESPONSE = (("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"))
+_API_RESPONSE = (("cache-control", "no-store"),)
+# The interactive docs load Swagger UI / ReDoc from their CDN and run one inline script.
+_HTML_RESPONSE = (
+    (
+        "content-security-policy",
+        "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+        "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+        "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'",
+    ),
+    ("x-frame-options", "DENY"),
 )
 
 
@@ -63,7 +72,8 @@ class BodyLimitMiddleware:
 
 
 class RequestIdAndHeadersMiddleware:
-    """An `X-Request-ID` on every response, and the no-store/nosniff headers under /v1."""
+    """An `X-Request-ID` and nosniff on every response, no-store under /v1, and a strict
+    Content-Security-Policy on HTML."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,9 +97,11 @@ class RequestIdAndHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
-                if is_api:
-                    for name, value in _API_HEADERS:
-                        headers[name.decode()] = value.decode()
+                extra = _EVERY_RESPONSE + (_API_RESPONSE if is_api else ())
+                if headers.get("content-type", "").startswith("text/html"):
+                    extra += _HTML_RESPONSE
+                for name, value in extra:
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

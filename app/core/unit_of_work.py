@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import idempotency
+from app.core.crypto import KeyRing
 from app.core.db import SAFE_METHODS, WRITE_OPTION
 from app.core.errors import (
     Conflict,
@@ -26,6 +27,7 @@ from app.core.errors import (
     ProblemError,
     problem_response,
 )
+from app.core.field_encryption import KEYS
 from app.core.middleware import BodyTooLarge
 from app.core.settings import Settings
 
@@ -36,9 +38,11 @@ class UnitOfWorkMiddleware:
         app: ASGIApp,
         engine: Engine,
         settings: Settings,
+        keys: KeyRing,
         committing_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
+        self.keys = keys
         self.committing_prefixes = committing_prefixes
         # A read request sees one snapshot across all its queries (e.g. sync's change log
         # and the rows it names); SQLite's read transactions already do in WAL mode.
@@ -58,7 +62,11 @@ class UnitOfWorkMiddleware:
         writes = scope["method"] not in SAFE_METHODS or scope["path"].startswith(
             self.committing_prefixes
         )
-        session = Session(self.write_engine if writes else self.read_engine, expire_on_commit=False)
+        session = Session(
+            self.write_engine if writes else self.read_engine,
+            expire_on_commit=False,
+            info={KEYS: self.keys},  # free text is encrypted with this app's keys
+        )
         scope.setdefault("state", {})["db"] = session
         try:
             if writes:

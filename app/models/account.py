@@ -74,3 +74,14 @@ class LoginFailure(SQLModel, table=True):
     owner_id: uuid.UUID = Field(primary_key=True)
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RateWindow(SQLModel, table=True):
+    """Requests an account made in one minute, shared by every instance of the service."""
+
+    __tablename__ = "rate_windows"
+    __table_args__ = (ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    minute: int = Field(primary_key=True, sa_type=BigInteger, description="Unix time // 60")
+    requests: int = 0

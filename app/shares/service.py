@@ -90,7 +90,7 @@ def page(
     )  # fmt: skip
     therapist_ids = {row.therapist_id for row in rows if row.therapist_id is not None}
     names = {
-        user_id: decrypt_column(User, "display_name", user_id, user_id, name)
+        user_id: decrypt_column(session, User, "display_name", user_id, user_id, name)
         for user_id, name in session.exec(
             select(User.id, User.display_name).where(col(User.id).in_(therapist_ids))
         ).all()

@@ -115,7 +115,7 @@ def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -
         people.append(
             PersonMood(
                 person_id=person_id,
-                name=decrypt_column(Person, "name", scope.owner_id, person_id, name),
+                name=decrypt_column(session, Person, "name", scope.owner_id, person_id, name),
                 closeness=closeness,
                 entries=named,
                 mean_mood=mean,
@@ -309,7 +309,9 @@ def focus_areas(session: Session, scope: OwnerScope, time_range: TimeRange) -> F
         focus_areas=[
             FocusAreaMood(
                 focus_area_id=row.id,
-                title=decrypt_column(FocusArea, "title", scope.owner_id, row.id, row.title),
+                title=decrypt_column(
+                    session, FocusArea, "title", scope.owner_id, row.id, row.title
+                ),
                 problem_area=row.problem_area,
                 entries=row.n,
                 mean_mood=_ratio(row.sum_y, row.n) if row.n else None,
@@ -417,7 +419,7 @@ def between_sessions(
         people=[
             PersonInInterval(
                 person_id=pid,
-                name=decrypt_column(Person, "name", scope.owner_id, pid, name),
+                name=decrypt_column(session, Person, "name", scope.owner_id, pid, name),
                 entries=n,
                 mean_mood=mean,
             )

@@ -12,6 +12,7 @@ from app.core.scoping import OwnerScope
 from app.entries import service as entries
 from app.focus_areas import service as focus_areas
 from app.measures.schemas import MeasurePublic
+from app.models.account import User
 from app.models.diary import Entry, FocusArea, Person
 from app.models.sync import ChangeLogEntry
 from app.models.therapy import Measure, TherapySession
@@ -41,6 +42,12 @@ def decode_anchor(anchor: str) -> int:
 def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -> SyncPage:
     # The log and the rows it points at come from one snapshot: every read request runs in
     # one (REPEATABLE READ on PostgreSQL, a WAL read transaction on SQLite).
+    issued = session.exec(select(User.change_seq).where(col(User.id) == scope.owner_id)).one()
+    if since > issued:
+        # E.g. the server was restored from a backup older than the device's last sync.
+        raise ValidationFailed.for_field(
+            "query.since", "this anchor is ahead of the server: sync again without `since`"
+        )
     log = session.exec(
         scope.select(ChangeLogEntry)
         .where(col(ChangeLogEntry.seq) > since)

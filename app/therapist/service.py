@@ -116,7 +116,12 @@ def _clients(
         LinkedClient(
             client_id=link.client_id,
             display_name=decrypt_column(
-                User, "display_name", link.client_id, link.client_id, details[link.client_id][1]
+                session,
+                User,
+                "display_name",
+                link.client_id,
+                link.client_id,
+                details[link.client_id][1],
             ),
             scope=details[link.client_id][2],
             linked_at=link.linked_at,

@@ -17,9 +17,8 @@ from app.core.settings import get_settings
 
 
 def _keys() -> KeyRing:
-    keys = KeyRing.from_settings(get_settings())
-    install_field_encryption(keys)
-    return keys
+    install_field_encryption()
+    return KeyRing.from_settings(get_settings())
 
 
 revision: str = "0005"

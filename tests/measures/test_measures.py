@@ -1,9 +1,11 @@
 """PHQ-9 and GAD-7: scored by the service at every severity boundary, validated, rescored on
 change, and the safety notice that a PHQ-9 item 9 above 0 (or a very low mood) triggers."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.factories import (
@@ -45,6 +47,13 @@ def ana(client: TestClient) -> Account:
     return register(client)
 
 
+@pytest.fixture(scope="module")
+def shared(app: FastAPI) -> Iterator[Account]:
+    """For tests that only look at the measure or entry they create (never a whole list)."""
+    with TestClient(app) as client:
+        yield register(client, name="Shared")
+
+
 PHQ9_TABLE = [
     (0, "minimal"),
     (4, "minimal"),
@@ -74,16 +83,16 @@ GAD7_TABLE = [
     [("phq9", t, s) for t, s in PHQ9_TABLE] + [("gad7", t, s) for t, s in GAD7_TABLE],
 )
 def test_total_and_severity_at_every_boundary(
-    client: TestClient, ana: Account, instrument: str, total: int, severity: str
+    client: TestClient, shared: Account, instrument: str, total: int, severity: str
 ) -> None:
     answers = answers_for(instrument, total)
-    response = post_measure(client, ana, instrument=instrument, answers=answers)
+    response = post_measure(client, shared, instrument=instrument, answers=answers)
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["total"], body["severity"]) == (total, severity)
     assert body["answers"] == answers
     assert response.headers["etag"] == '"1"'
-    fetched = client.get(f"/v1/measures/{body['id']}", headers=ana.headers).json()
+    fetched = client.get(f"/v1/measures/{body['id']}", headers=shared.headers).json()
     assert (fetched["total"], fetched["severity"]) == (total, severity)
 
 
@@ -170,9 +179,9 @@ def test_total_and_severity_from_the_client_are_rejected(
     ids=["instrument", "naive-time", "owner_id"],
 )
 def test_other_invalid_measures_are_422(
-    client: TestClient, ana: Account, body: dict[str, Any], field: str
+    client: TestClient, shared: Account, body: dict[str, Any], field: str
 ) -> None:
-    assert_problem(post_measure(client, ana, **body), 422, field)
+    assert_problem(post_measure(client, shared, **body), 422, field)
 
 
 # --- changes ------------------------------------------------------------------------------
@@ -186,33 +195,37 @@ def patch(
     )
 
 
-def test_patching_answers_rescores(client: TestClient, ana: Account) -> None:
-    measure = create_measure(client, ana, answers=answers_for("phq9", 3))
+def test_patching_answers_rescores(client: TestClient, shared: Account) -> None:
+    measure = create_measure(client, shared, answers=answers_for("phq9", 3))
     assert (measure["total"], measure["severity"]) == (3, "minimal")
-    response = patch(client, ana, measure, '"1"', answers=answers_for("phq9", 16))
+    response = patch(client, shared, measure, '"1"', answers=answers_for("phq9", 16))
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["total"], body["severity"], body["version"]) == (16, "moderately_severe", 2)
     assert response.headers["etag"] == '"2"'
-    fetched = client.get(f"/v1/measures/{measure['id']}", headers=ana.headers).json()
+    fetched = client.get(f"/v1/measures/{measure['id']}", headers=shared.headers).json()
     assert (fetched["total"], fetched["severity"]) == (16, "moderately_severe")
 
 
-def test_patching_the_instrument_rescores_with_its_bands(client: TestClient, ana: Account) -> None:
-    measure = create_measure(client, ana, answers=answers_for("phq9", 15))
+def test_patching_the_instrument_rescores_with_its_bands(
+    client: TestClient, shared: Account
+) -> None:
+    measure = create_measure(client, shared, answers=answers_for("phq9", 15))
     assert measure["severity"] == "moderately_severe"
     # 9 answers do not fit a GAD-7: refused, the measure unchanged.
-    mismatch = patch(client, ana, measure, "*", instrument="gad7")
+    mismatch = patch(client, shared, measure, "*", instrument="gad7")
     assert_problem(mismatch, 422, "body.answers")
-    response = patch(client, ana, measure, "*", instrument="gad7", answers=answers_for("gad7", 15))
+    response = patch(
+        client, shared, measure, "*", instrument="gad7", answers=answers_for("gad7", 15)
+    )
     assert response.status_code == 200, response.text
     assert (response.json()["total"], response.json()["severity"]) == (15, "severe")
     assert response.json()["instrument"] == "gad7"
 
 
-def test_patching_only_the_time_keeps_the_score(client: TestClient, ana: Account) -> None:
-    measure = create_measure(client, ana, instrument="gad7", answers=answers_for("gad7", 10))
-    response = patch(client, ana, measure, '"1"', completed_at="2026-11-21T09:00:00Z")
+def test_patching_only_the_time_keeps_the_score(client: TestClient, shared: Account) -> None:
+    measure = create_measure(client, shared, instrument="gad7", answers=answers_for("gad7", 10))
+    response = patch(client, shared, measure, '"1"', completed_at="2026-11-21T09:00:00Z")
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["total"], body["severity"]) == (10, "moderate")
@@ -225,36 +238,36 @@ def test_patching_only_the_time_keeps_the_score(client: TestClient, ana: Account
     ids=["total", "severity", "answer-4", "8-answers"],
 )
 def test_a_bad_patch_is_422_and_changes_nothing(
-    client: TestClient, ana: Account, body: dict[str, Any]
+    client: TestClient, shared: Account, body: dict[str, Any]
 ) -> None:
-    measure = create_measure(client, ana, answers=answers_for("phq9", 2))
-    names = assert_problem(patch(client, ana, measure, '"1"', **body), 422)
+    measure = create_measure(client, shared, answers=answers_for("phq9", 2))
+    names = assert_problem(patch(client, shared, measure, '"1"', **body), 422)
     fields = [error["field"] for error in names["errors"]]
     assert any(f.startswith(f"body.{next(iter(body))}") for f in fields), fields
-    fetched = client.get(f"/v1/measures/{measure['id']}", headers=ana.headers).json()
+    fetched = client.get(f"/v1/measures/{measure['id']}", headers=shared.headers).json()
     assert (fetched["total"], fetched["severity"], fetched["version"]) == (2, "minimal", 1)
 
 
-def test_patch_and_delete_need_if_match(client: TestClient, ana: Account) -> None:
-    measure = create_measure(client, ana)
+def test_patch_and_delete_need_if_match(client: TestClient, shared: Account) -> None:
+    measure = create_measure(client, shared)
     url = f"/v1/measures/{measure['id']}"
-    assert_problem(client.patch(url, json={"answers": [1] * 9}, headers=ana.headers), 428)
-    assert_problem(patch(client, ana, measure, '"7"', answers=[1] * 9), 412)
-    assert_problem(client.delete(url, headers=ana.headers), 428)
-    assert_problem(client.delete(url, headers={**ana.headers, "If-Match": '"2"'}), 412)
-    assert client.get(url, headers=ana.headers).json()["total"] == 0
-    deleted = client.delete(url, headers={**ana.headers, "If-Match": '"1"'})
+    assert_problem(client.patch(url, json={"answers": [1] * 9}, headers=shared.headers), 428)
+    assert_problem(patch(client, shared, measure, '"7"', answers=[1] * 9), 412)
+    assert_problem(client.delete(url, headers=shared.headers), 428)
+    assert_problem(client.delete(url, headers={**shared.headers, "If-Match": '"2"'}), 412)
+    assert client.get(url, headers=shared.headers).json()["total"] == 0
+    deleted = client.delete(url, headers={**shared.headers, "If-Match": '"1"'})
     assert deleted.status_code == 204
-    assert_problem(client.get(url, headers=ana.headers), 404)
+    assert_problem(client.get(url, headers=shared.headers), 404)
 
 
-def test_another_clients_measure_is_404(client: TestClient, ana: Account) -> None:
+def test_another_clients_measure_is_404(client: TestClient, shared: Account) -> None:
     bo = register(client)
     theirs = create_measure(client, bo)
     url = f"/v1/measures/{theirs['id']}"
-    assert_problem(client.get(url, headers=ana.headers), 404)
-    assert_problem(patch(client, ana, theirs, "*", answers=[3] * 9), 404)
-    assert_problem(client.delete(url, headers={**ana.headers, "If-Match": "*"}), 404)
+    assert_problem(client.get(url, headers=shared.headers), 404)
+    assert_problem(patch(client, shared, theirs, "*", answers=[3] * 9), 404)
+    assert_problem(client.delete(url, headers={**shared.headers, "If-Match": "*"}), 404)
     assert client.get(url, headers=bo.headers).json()["total"] == 0
 
 
@@ -270,26 +283,28 @@ def assert_safety(body: dict[str, Any], reason: str) -> None:
 
 
 @pytest.mark.parametrize("item9", [1, 2, 3])
-def test_phq9_item_9_above_0_returns_safety(client: TestClient, ana: Account, item9: int) -> None:
+def test_phq9_item_9_above_0_returns_safety(
+    client: TestClient, shared: Account, item9: int
+) -> None:
     answers = [0] * 8 + [item9]  # a minimal total: item 9 alone triggers it
-    response = post_measure(client, ana, answers=answers)
+    response = post_measure(client, shared, answers=answers)
     assert response.status_code == 201, response.text
     assert response.json()["severity"] == "minimal"
     assert_safety(response.json(), "phq9_item9")
 
 
 def test_phq9_item_9_at_0_returns_no_safety_even_when_severe(
-    client: TestClient, ana: Account
+    client: TestClient, shared: Account
 ) -> None:
-    response = post_measure(client, ana, answers=[3] * 8 + [0])
+    response = post_measure(client, shared, answers=[3] * 8 + [0])
     assert response.status_code == 201, response.text
     assert (response.json()["total"], response.json()["severity"]) == (24, "severe")
     assert response.json()["safety"] is None
 
 
-def test_gad7_never_returns_safety(client: TestClient, ana: Account) -> None:
+def test_gad7_never_returns_safety(client: TestClient, shared: Account) -> None:
     for answers in ([3] * 7, [0] * 6 + [3]):
-        response = post_measure(client, ana, instrument="gad7", answers=answers)
+        response = post_measure(client, shared, instrument="gad7", answers=answers)
         assert response.status_code == 201, response.text
         assert response.json()["safety"] is None
 
@@ -303,22 +318,22 @@ def test_safety_is_only_on_the_write_that_triggered_it(client: TestClient, ana: 
     assert [m["safety"] for m in listed] == [None]
 
 
-def test_patching_item_9_above_0_returns_safety(client: TestClient, ana: Account) -> None:
-    measure = create_measure(client, ana, answers=[1] * 8 + [0])
+def test_patching_item_9_above_0_returns_safety(client: TestClient, shared: Account) -> None:
+    measure = create_measure(client, shared, answers=[1] * 8 + [0])
     assert measure["safety"] is None
-    response = patch(client, ana, measure, '"1"', answers=[1] * 8 + [1])
+    response = patch(client, shared, measure, '"1"', answers=[1] * 8 + [1])
     assert response.status_code == 200, response.text
     assert_safety(response.json(), "phq9_item9")
-    cleared = patch(client, ana, measure, '"2"', answers=[1] * 8 + [0])
+    cleared = patch(client, shared, measure, '"2"', answers=[1] * 8 + [0])
     assert cleared.status_code == 200, cleared.text
     assert cleared.json()["safety"] is None
 
 
 @pytest.mark.parametrize(("mood", "flagged"), [(0, True), (1, True), (2, False), (10, False)])
 def test_entry_mood_at_most_1_returns_safety(
-    client: TestClient, ana: Account, mood: int, flagged: bool
+    client: TestClient, shared: Account, mood: int, flagged: bool
 ) -> None:
-    response = client.post("/v1/entries", json=entry_body(mood=mood), headers=ana.headers)
+    response = client.post("/v1/entries", json=entry_body(mood=mood), headers=shared.headers)
     assert response.status_code == 201, response.text
     if flagged:
         assert_safety(response.json(), "low_mood")
@@ -328,14 +343,14 @@ def test_entry_mood_at_most_1_returns_safety(
 
 @pytest.mark.parametrize(("mood", "flagged"), [(0, True), (1, True), (2, False)])
 def test_patching_an_entry_to_mood_at_most_1_returns_safety(
-    client: TestClient, ana: Account, mood: int, flagged: bool
+    client: TestClient, shared: Account, mood: int, flagged: bool
 ) -> None:
-    entry = create_entry(client, ana, mood=6)
+    entry = create_entry(client, shared, mood=6)
     assert entry["safety"] is None
     response = client.patch(
         f"/v1/entries/{entry['id']}",
         json={"mood": mood},
-        headers={**ana.headers, "If-Match": '"1"'},
+        headers={**shared.headers, "If-Match": '"1"'},
     )
     assert response.status_code == 200, response.text
     if flagged:
@@ -344,8 +359,8 @@ def test_patching_an_entry_to_mood_at_most_1_returns_safety(
         assert response.json()["safety"] is None
 
 
-def test_a_low_entry_shows_safety_only_when_written(client: TestClient, ana: Account) -> None:
-    entry = create_entry(client, ana, mood=0)
+def test_a_low_entry_shows_safety_only_when_written(client: TestClient, shared: Account) -> None:
+    entry = create_entry(client, shared, mood=0)
     assert_safety(entry, "low_mood")
-    fetched = client.get(f"/v1/entries/{entry['id']}", headers=ana.headers).json()
+    fetched = client.get(f"/v1/entries/{entry['id']}", headers=shared.headers).json()
     assert fetched["safety"] is None

@@ -1,10 +1,12 @@
 """Therapy sessions: CRUD with ETags, phase defaults from the number, unique numbers."""
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.factories import Account, assert_problem, create_session, register, session_body
@@ -13,6 +15,13 @@ from tests.factories import Account, assert_problem, create_session, register, s
 @pytest.fixture
 def ana(client: TestClient) -> Account:
     return register(client)
+
+
+@pytest.fixture(scope="module")
+def shared(app: FastAPI) -> Iterator[Account]:
+    """One account for the phase tests: each uses its own session number (1, 2, 3, 4, …)."""
+    with TestClient(app) as client:
+        yield register(client, name="Shared")
 
 
 def url(session: dict[str, Any]) -> str:
@@ -89,27 +98,27 @@ def test_list_is_latest_first_with_cursor_pages(client: TestClient, ana: Account
     ],
 )
 def test_phase_defaults_from_the_number(
-    client: TestClient, ana: Account, number: int, phase: str
+    client: TestClient, shared: Account, number: int, phase: str
 ) -> None:
-    created = create_session(client, ana, number=number)
+    created = create_session(client, shared, number=number)
     assert created["phase"] == phase
-    assert client.get(url(created), headers=ana.headers).json()["phase"] == phase
+    assert client.get(url(created), headers=shared.headers).json()["phase"] == phase
 
 
 @pytest.mark.parametrize(
     ("number", "phase"), [(2, "termination"), (8, "initial"), (14, "middle"), (6, "middle")]
 )
 def test_an_explicit_phase_is_honoured(
-    client: TestClient, ana: Account, number: int, phase: str
+    client: TestClient, shared: Account, number: int, phase: str
 ) -> None:
-    created = create_session(client, ana, number=number, phase=phase)
+    created = create_session(client, shared, number=number, phase=phase)
     assert created["phase"] == phase
-    assert client.get(url(created), headers=ana.headers).json()["phase"] == phase
+    assert client.get(url(created), headers=shared.headers).json()["phase"] == phase
 
 
-def test_patching_the_phase(client: TestClient, ana: Account) -> None:
-    created = create_session(client, ana, number=3)
-    response = patch(client, ana, created, '"1"', phase="middle")
+def test_patching_the_phase(client: TestClient, shared: Account) -> None:
+    created = create_session(client, shared, number=3)
+    response = patch(client, shared, created, '"1"', phase="middle")
     assert response.status_code == 200, response.text
     assert (response.json()["number"], response.json()["phase"]) == (3, "middle")
 

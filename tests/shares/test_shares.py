@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.shares.codes import ALPHABET
 from tests.factories import (
+    PASSWORD,
     Account,
     assert_problem,
     create_entry,
@@ -289,3 +290,32 @@ def test_another_clients_share_cannot_be_revoked(
     assert listed(client, ana, share["id"])["status"] == "active"
     assert reads_entries(client, therapist, ana.id) == 200
     assert list_all(client, bob, "/v1/shares") == []
+
+
+def test_a_share_listed_as_active_is_one_the_therapist_can_use(
+    client: TestClient, ana: Account
+) -> None:
+    therapist = register(client, role="therapist")
+    older = create_share(client, ana, "full")
+    redeem_code(client, therapist, older["code"])
+    newer = create_share(client, ana, "summaries")
+    redeem_code(client, therapist, newer["code"])
+
+    assert listed(client, ana, newer["id"])["status"] == "active"
+    # Ana's list must not claim more (or less) than the therapist gets: the older `full`
+    # share lists as active exactly when the therapist can still read the diary.
+    older_active = listed(client, ana, older["id"])["status"] == "active"
+    assert older_active == (reads_entries(client, therapist, ana.id) == 200), (
+        "the older full share lists as active, but the therapist cannot read entries"
+    )
+
+
+def test_erasing_the_clients_account_ends_every_link(client: TestClient) -> None:
+    cleo = register(client, name="Cleo")
+    therapist = register(client, role="therapist")
+    share_with(client, cleo, therapist, "full")
+    assert reads_entries(client, therapist, cleo.id) == 200
+    response = client.request("DELETE", "/v1/me", json={"password": PASSWORD}, headers=cleo.headers)
+    assert response.status_code == 204, response.text
+    assert reads_entries(client, therapist, cleo.id) == 404
+    assert list_all(client, therapist, "/v1/therapist/clients") == []

@@ -64,7 +64,7 @@ EVENT_TYPES = ["conversation", "conflict", "support_received", "isolation", "oth
 PROBLEM_AREAS = ["grief", "role_dispute", "role_transition", "interpersonal_deficits"]
 
 REFERENCE_SETTINGS = settings(
-    max_examples=20,
+    max_examples=15,
     print_blob=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.factories import (
@@ -41,6 +42,13 @@ PATHS = {
 }
 
 Key = tuple[str, str]  # (type, id)
+
+
+@pytest.fixture(scope="module")
+def reader(app: FastAPI) -> Account:
+    """One account for the tests that are only refused: each registration hashes a password."""
+    with TestClient(app) as setup:
+        return register(setup)
 
 
 def changed_rows(pages: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -252,10 +260,25 @@ def test_paging_with_a_small_limit_sees_every_change_exactly_once(client: TestCl
         base64.urlsafe_b64encode(b"seq:99999999999999999999999").decode().rstrip("="),
     ],
 )
-def test_an_anchor_the_api_did_not_issue_is_refused(client: TestClient, anchor: str) -> None:
-    ana = register(client)
-    response = client.get("/v1/sync", params={"since": anchor}, headers=ana.headers)
+def test_an_anchor_the_api_did_not_issue_is_refused(
+    client: TestClient, reader: Account, anchor: str
+) -> None:
+    response = client.get("/v1/sync", params={"since": anchor}, headers=reader.headers)
     assert_problem(response, 422, "query.since")
+
+
+@pytest.mark.parametrize("limit", [0, 101, -1])
+def test_a_page_size_outside_1_to_100_is_refused(
+    client: TestClient, reader: Account, limit: int
+) -> None:
+    response = client.get("/v1/sync", params={"limit": limit}, headers=reader.headers)
+    assert_problem(response, 422, "query.limit")
+
+
+def test_sync_is_for_the_diarys_owner_only(client: TestClient) -> None:
+    assert_problem(client.get("/v1/sync"), 401)
+    therapist = register(client, role="therapist", name="Dr Lee")
+    assert_problem(client.get("/v1/sync", headers=therapist.headers), 403)
 
 
 def test_another_clients_changes_never_appear(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import app as module_app
 from tests.factories import (
+    PASSWORD,
     Account,
     assert_problem,
     create_entry,
@@ -192,13 +193,13 @@ def linked(app: FastAPI) -> Iterator[Pair]:
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("path", [*(PREFIX + view for view in VIEWS), "/v1/therapist/clients"])
 def test_the_therapists_view_takes_no_writes(
-    client: TestClient, linked: Pair, view: str, method: str
+    client: TestClient, linked: Pair, path: str, method: str
 ) -> None:
     response = client.request(
         method,
-        f"/v1/therapist/clients/{linked.client.id}/{view}",
+        path.format(client_id=linked.client.id),
         json={},
         headers={**linked.therapist.headers, "If-Match": "*"},
     )
@@ -206,3 +207,18 @@ def test_the_therapists_view_takes_no_writes(
     allowed = {name.strip() for name in response.headers["allow"].split(",")}
     assert "GET" in allowed
     assert allowed <= {"GET", "HEAD"}
+
+
+def test_the_log_outlives_the_therapists_account(client: TestClient) -> None:
+    ana = a_client(client)
+    therapist = register(client, role="therapist", name="Dr Gone")
+    share_with(client, ana, therapist, "full")
+    assert read(client, therapist, ana.id, "entries").status_code == 200
+    erased = client.request(
+        "DELETE", "/v1/me", json={"password": PASSWORD}, headers=therapist.headers
+    )
+    assert erased.status_code == 204, erased.text
+    (event,) = access_log(client, ana)
+    assert event["action"] == "entries"
+    assert event["therapist_name"] == "Dr Gone"
+    assert event["outcome"] == "ok"
