@@ -5,7 +5,7 @@ import binascii
 import uuid
 from collections import defaultdict
 
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.core.errors import ValidationFailed
 from app.core.scoping import OwnerScope
