@@ -1,0 +1,109 @@
+"""Logs and metrics carry no personal data; headers, CORS and the rate limit close the edges."""
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.observability import ACCESS_LOGGER, JsonFormatter
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.factories import assert_problem, create_entry, register
+
+CANARY = "Canary9d2e"
+
+
+@pytest.fixture
+def access_log() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)
+
+
+def test_a_canary_in_body_path_and_query_never_reaches_logs_or_metrics(
+    client: TestClient, access_log: io.StringIO
+) -> None:
+    ana = register(client, name=CANARY)
+    entry = create_entry(client, ana, event=f"{CANARY} body")
+    client.get(f"/v1/entries/{CANARY}", headers=ana.headers)  # 422: not a UUID
+    client.get(f"/v1/{CANARY}", headers=ana.headers)  # 404: no such route
+    client.get("/v1/entries", params={"emotion": CANARY, "q": CANARY}, headers=ana.headers)
+    client.get(f"/v1/entries/{entry['id']}", headers=ana.headers)
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+
+    logged = access_log.getvalue()
+    assert '"route":"/v1/entries/{entry_id}"' in logged
+    assert '"route":"unmatched"' in logged
+    assert 'http_requests_total{method="GET",route="/v1/entries",status="200"}' in metrics.text
+    for text in (logged, metrics.text):
+        assert CANARY not in text
+        assert entry["id"] not in text
+        assert ana.email not in text
+
+
+def test_every_response_has_a_request_id_and_api_responses_are_not_cached(
+    client: TestClient,
+) -> None:
+    for path in ("/healthz", "/v1/emotions", "/v1/entries"):
+        response = client.get(path)
+        assert len(response.headers["x-request-id"]) >= 16
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    assert client.get("/v1/emotions").headers["cache-control"] == "no-store"
+    assert "cache-control" not in client.get("/healthz").headers
+
+
+def test_the_docs_page_has_a_strict_content_security_policy(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_cors_is_closed_unless_origins_are_configured(
+    client: TestClient, database_url: str
+) -> None:
+    preflight = {
+        "Origin": "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    closed = client.options("/v1/entries", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+
+    app = create_app(make_settings(database_url, cors_origins=["https://app.example"]))
+    with TestClient(app) as open_client:
+        allowed = open_client.options("/v1/entries", headers=preflight)
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        other = open_client.options(
+            "/v1/entries", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert "access-control-allow-origin" not in other.headers
+    app.state.engine.dispose()
+
+
+def test_the_rate_limit_answers_429_with_retry_after_per_account(database_url: str) -> None:
+    app = create_app(make_settings(database_url, rate_limit_per_minute=5))
+    with TestClient(app) as client:
+        ana = register(client)  # register and login are not authenticated: not counted
+        ben = register(client, name="Ben")
+        statuses = [client.get("/v1/emotions", headers=ana.headers).status_code for _ in range(7)]
+        assert statuses[:5] == [200] * 5
+        # The minute may roll over between requests; at most one request can slip through.
+        assert statuses[5:].count(429) >= 1
+        limited = client.get("/v1/entries", headers=ana.headers)
+        if limited.status_code == 429:
+            body = assert_problem(limited, 429)
+            assert 1 <= int(limited.headers["retry-after"]) <= 61
+            assert "minute" in body["detail"]
+        assert client.get("/v1/emotions", headers=ben.headers).status_code == 200
+    app.state.engine.dispose()
