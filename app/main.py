@@ -20,6 +20,7 @@ from app.core.settings import Settings, get_settings
 from app.core.unit_of_work import UnitOfWorkMiddleware
 from app.emotions.router import router as emotions_router
 from app.entries.router import router as entries_router
+from app.export.router import router as export_router
 from app.focus_areas.router import router as focus_areas_router
 from app.health.router import router as health_router
 from app.measures.router import router as measures_router
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access_log_router,
         therapist_router,
         therapist_client_router,
+        export_router,
     ):
         app.include_router(router)
     # Outermost last: request id → access log → body limit → rate limit → unit of work.
@@ -123,7 +125,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         committing_prefixes=("/v1/therapist/",),
     )
     app.add_middleware(RateLimitMiddleware, engine=engine, settings=settings)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        per_path={"/v1/import": settings.max_import_bytes},
+    )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndHeadersMiddleware)
     if settings.cors_origins:  # closed unless origins are configured

@@ -93,6 +93,8 @@ def update_me(changes: UserUpdate, user: CurrentUser, session: SessionDep) -> Us
     description="Needs the account's password. Every token of the account is refused afterwards.",
     responses=problem_responses(401, 403, 422),
 )
-def delete_me(data: AccountDeletion, user: CurrentUser, session: SessionDep) -> Response:
-    service.erase_account(session, user, data.password)
+def delete_me(
+    data: AccountDeletion, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    service.erase_account(session, user, data.password, settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

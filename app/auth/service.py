@@ -9,7 +9,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, literal, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,8 +18,9 @@ from app.auth.schemas import TokenPair, UserRegister, UserUpdate
 from app.core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 from app.core.security import create_access_token, hash_password, verify_password
 from app.core.settings import Settings
+from app.models.access import AuditArchive, AuditEvent
 from app.models.account import LoginFailure, LoginSession, RefreshToken, User
-from app.models.base import utcnow
+from app.models.base import UTCDateTime, utcnow
 
 
 class LoginFailed(Unauthorized):
@@ -193,9 +195,30 @@ def update_profile(session: Session, user: User, changes: UserUpdate) -> User:
     return user
 
 
-def erase_account(session: Session, user: User, password: str) -> None:
+def erase_account(session: Session, user: User, password: str, settings: Settings) -> None:
+    """Erase the account and everything it owns; tokens, shares and links go with it.
+
+    Therapists' reads of this client's data are kept, pseudonymised (AuditArchive)."""
     if not verify_password(password, user.password_hash):
         raise Forbidden("The password does not match")
+    pseudonym = hmac.new(
+        settings.secret_key.get_secret_value().encode(), user.id.bytes, hashlib.sha256
+    ).hexdigest()
+    erased_at = utcnow()
+    session.execute(
+        insert(AuditArchive).from_select(
+            ["client_pseudonym", "id", "at", "therapist_id", "action", "outcome", "erased_at"],
+            sa_select(
+                literal(pseudonym),
+                col(AuditEvent.id),
+                col(AuditEvent.at),
+                col(AuditEvent.therapist_id),
+                col(AuditEvent.action),
+                col(AuditEvent.outcome),
+                literal(erased_at, UTCDateTime()),
+            ).where(col(AuditEvent.owner_id) == user.id),
+        )
+    )
     # Every owned row goes with the account through ON DELETE CASCADE.
     session.delete(user)
     session.flush()

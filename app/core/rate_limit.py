@@ -10,6 +10,7 @@ import uuid
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -52,10 +53,13 @@ class RateLimitMiddleware:
             index_elements=[table.c.owner_id, table.c.minute],
             set_={"requests": table.c.requests + 1},
         ).returning(table.c.requests)
-        with self.engine.begin() as connection:
-            count = int(connection.execute(upsert).scalar_one())
-            if count == 1:  # first request of a new minute: forget the older windows
-                connection.execute(
-                    delete(table).where(table.c.owner_id == owner_id, table.c.minute < minute)
-                )
+        try:
+            with self.engine.begin() as connection:
+                count = int(connection.execute(upsert).scalar_one())
+                if count == 1:  # first request of a new minute: forget the older windows
+                    connection.execute(
+                        delete(table).where(table.c.owner_id == owner_id, table.c.minute < minute)
+                    )
+        except IntegrityError:
+            return 0  # a token of an erased account: not counted, and refused (401) further in
         return count

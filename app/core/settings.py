@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     rate_limit_per_minute: int = Field(default=600, ge=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_import_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     helpline_text: str = (
         "If you are thinking about harming yourself or feel unsafe, please contact your "

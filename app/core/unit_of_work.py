@@ -97,6 +97,10 @@ class UnitOfWorkMiddleware:
                 return
             receive = _replaying(body)
 
+        if attempt is None:
+            await self._commit_then_stream(scope, receive, send, session)
+            return
+        # An idempotent request's answer is stored with its write: hold it until committed.
         messages: list[Message] = []
 
         async def capture(message: Message) -> None:
@@ -105,14 +109,44 @@ class UnitOfWorkMiddleware:
         await self.app(scope, receive, capture)  # an exception leaves uncommitted: rolled back
         start = messages[0]
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        if not await self._committed(scope, receive, send, session, start, attempt, body):
+            return
+        for message in messages:
+            await send(message)
+
+    async def _commit_then_stream(
+        self, scope: Scope, receive: Receive, send: Send, session: Session
+    ) -> None:
+        """Commit when the response starts, then let its body stream (e.g. an export)."""
+        failed = False
+
+        async def commit_first(message: Message) -> None:
+            nonlocal failed
+            if message["type"] == "http.response.start":
+                failed = not await self._committed(scope, receive, send, session, message)
+            if not failed:
+                await send(message)
+
+        await self.app(scope, receive, commit_first)
+
+    async def _committed(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        session: Session,
+        start: Message,
+        attempt: idempotency.Attempt | None = None,
+        body: bytes = b"",
+    ) -> bool:
+        """Commit or roll back for this response; False (and a problem sent) if that failed."""
         keep = start["status"] < 400 or scope["state"].get("keeps_writes", False)
         try:
             await run_in_threadpool(self._finish, session, keep, attempt, start, body)
         except ProblemError as problem:
             await problem_response(problem)(scope, receive, send)
-            return
-        for message in messages:
-            await send(message)
+            return False
+        return True
 
     @staticmethod
     def _finish(

@@ -86,3 +86,23 @@ class RedemptionFailure(SQLModel, table=True):
     owner_id: uuid.UUID = Field(primary_key=True)
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditArchive(SQLModel, table=True):
+    """What survives an erased client of their audit log: who read what, and when.
+
+    No name, no free text, no account id: the client is known only by a keyed hash of their
+    former id, so the record can be produced for that id on a lawful request, and for no
+    one else.
+    """
+
+    __tablename__ = "audit_archive"
+    __table_args__ = (ForeignKeyConstraint(["therapist_id"], ["users.id"], ondelete="SET NULL"),)
+
+    client_pseudonym: str = Field(primary_key=True, max_length=64)
+    id: uuid.UUID = Field(primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    therapist_id: uuid.UUID | None = None
+    action: str = Field(max_length=200)
+    outcome: str = Field(max_length=16)
+    erased_at: datetime = Field(sa_type=UTCDateTime)

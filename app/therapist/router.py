@@ -5,6 +5,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import StreamingResponse
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
@@ -15,6 +16,8 @@ from app.core.timerange import TimeRangeDep
 from app.entries import service as entries
 from app.entries.router import EntryFiltersDep
 from app.entries.schemas import EntryPublic
+from app.export.router import EXPORT_RESPONSES, FormatParam, export_download
+from app.export.schemas import ExportFormat
 from app.focus_areas import service as focus_areas
 from app.focus_areas.schemas import FocusAreaPublic
 from app.measures import service as measures
@@ -182,3 +185,18 @@ def client_between_sessions(
     session_id: uuid.UUID | None = None,
 ) -> BetweenSessions:
     return summaries.between_sessions(session, access.scope, session_id)
+
+
+@client_router.get(
+    "/export",
+    summary="Export what the client shares (no private entries)",
+    response_class=StreamingResponse,
+    responses=EXPORT_RESPONSES,
+)
+def client_export(
+    access: ReadAccess,
+    session: SessionDep,
+    time_range: TimeRangeDep,
+    format: FormatParam = ExportFormat.json,
+) -> StreamingResponse:
+    return export_download(session, access.scope, time_range, format)

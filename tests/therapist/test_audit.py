@@ -37,16 +37,21 @@ FULL_ONLY_VIEWS = [view for view in VIEWS if not view.startswith("summaries/")]
 
 
 @dataclass
-class Pair:
-    client: Account
-    therapist: Account
+class Module:
+    """Accounts the tests share; each test reads a client of its own, so logs never mix."""
+
+    dr_lee: Account  # linked to each test's client as that test needs
+    stranger: Account  # a therapist linked to the bystander only
+    bystander: Account  # a client nobody reads: their log stays empty
 
 
 @pytest.fixture(scope="module")
-def bystander(app: FastAPI) -> Iterator[Account]:
-    """A client nobody shares with: their log must stay empty."""
+def shared(app: FastAPI) -> Iterator[Module]:
     with TestClient(app) as http:
-        yield register(http, name="Bystander")
+        bystander = register(http, name="Bystander")
+        stranger = register(http, role="therapist", name="Dr Stranger")
+        share_with(http, bystander, stranger, "full")
+        yield Module(register(http, role="therapist", name="Dr Lee"), stranger, bystander)
 
 
 def a_client(http: TestClient) -> Account:
@@ -70,9 +75,8 @@ def test_the_routes_under_test_exist() -> None:
     assert "summaries/mood-by-person" in SUMMARY_VIEWS
 
 
-def test_every_read_is_logged_for_the_client(client: TestClient, bystander: Account) -> None:
-    ana = a_client(client)
-    therapist = register(client, role="therapist", name="Dr Lee")
+def test_every_read_is_logged_for_the_client(client: TestClient, shared: Module) -> None:
+    ana, therapist = a_client(client), shared.dr_lee
     share_with(client, ana, therapist, "full")
     assert access_log(client, ana) == []  # redeeming the code is not a read
 
@@ -89,12 +93,11 @@ def test_every_read_is_logged_for_the_client(client: TestClient, bystander: Acco
         assert event["outcome"] == "ok"
         assert started <= datetime.fromisoformat(event["at"]) <= finished
     assert [event["at"] for event in log] == sorted((event["at"] for event in log), reverse=True)
-    assert access_log(client, bystander) == []
+    assert access_log(client, shared.bystander) == []
 
 
-def test_each_read_is_one_row(client: TestClient) -> None:
-    ana = a_client(client)
-    therapist = register(client, role="therapist")
+def test_each_read_is_one_row(client: TestClient, shared: Module) -> None:
+    ana, therapist = a_client(client), shared.dr_lee
     share_with(client, ana, therapist, "summaries")
     for _ in range(3):
         assert read(client, therapist, ana.id, "summaries/mood-timeline").status_code == 200
@@ -102,9 +105,10 @@ def test_each_read_is_one_row(client: TestClient) -> None:
     assert [event["action"] for event in log] == ["summaries/mood-timeline"] * 3
 
 
-def test_a_read_beyond_the_scope_is_refused_and_logged_as_denied(client: TestClient) -> None:
-    ana = a_client(client)
-    therapist = register(client, role="therapist", name="Dr Sum")
+def test_a_read_beyond_the_scope_is_refused_and_logged_as_denied(
+    client: TestClient, shared: Module
+) -> None:
+    ana, therapist = a_client(client), shared.dr_lee
     share_with(client, ana, therapist, "summaries")
 
     for view in FULL_ONLY_VIEWS:
@@ -117,12 +121,11 @@ def test_a_read_beyond_the_scope_is_refused_and_logged_as_denied(client: TestCli
         *((view, "denied") for view in reversed(FULL_ONLY_VIEWS)),
     ]
     assert {event["therapist_id"] for event in log} == {therapist.id}
-    assert {event["therapist_name"] for event in log} == {"Dr Sum"}
+    assert {event["therapist_name"] for event in log} == {"Dr Lee"}
 
 
-def test_the_log_outlives_the_share(client: TestClient) -> None:
-    ana = a_client(client)
-    therapist = register(client, role="therapist")
+def test_the_log_outlives_the_share(client: TestClient, shared: Module) -> None:
+    ana, therapist = a_client(client), shared.dr_lee
     share = create_share(client, ana, "full")
     redeem_code(client, therapist, share["code"])
     assert read(client, therapist, ana.id, "entries").status_code == 200
@@ -152,9 +155,8 @@ def test_the_name_logged_is_the_name_at_the_time(client: TestClient) -> None:
     ]
 
 
-def test_another_client_never_sees_the_log(client: TestClient) -> None:
-    ana, bob = a_client(client), a_client(client)
-    therapist = register(client, role="therapist")
+def test_another_client_never_sees_the_log(client: TestClient, shared: Module) -> None:
+    ana, bob, therapist = a_client(client), a_client(client), shared.dr_lee
     share_with(client, ana, therapist, "full")
     share_with(client, bob, therapist, "full")
     assert read(client, therapist, ana.id, "entries").status_code == 200
@@ -168,40 +170,28 @@ def test_another_client_never_sees_the_log(client: TestClient) -> None:
 
 @pytest.mark.parametrize("view", ["entries", "summaries/mood-by-person"])
 def test_a_read_that_finds_no_link_writes_nothing(
-    client: TestClient, bystander: Account, view: str
+    client: TestClient, shared: Module, view: str
 ) -> None:
     ana = a_client(client)
-    linked = register(client, role="therapist")
-    share_with(client, ana, linked, "full")
-    stranger = register(client, role="therapist")
-    share_with(client, bystander, stranger, "full")  # linked to somebody, not to Ana
-    stranger_log_before = access_log(client, bystander)
+    share_with(client, ana, shared.dr_lee, "full")  # Ana shares, but not with the stranger
 
-    assert_problem(read(client, stranger, ana.id, view), 404)
-    assert_problem(read(client, stranger, "00000000-0000-4000-8000-000000000000", view), 404)
+    assert_problem(read(client, shared.stranger, ana.id, view), 404)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert_problem(read(client, shared.stranger, unknown, view), 404)
     assert access_log(client, ana) == []
-    assert access_log(client, bystander) == stranger_log_before == []
-
-
-@pytest.fixture(scope="module")
-def linked(app: FastAPI) -> Iterator[Pair]:
-    with TestClient(app) as http:
-        ana = register(http, name="Ana")
-        therapist = register(http, role="therapist")
-        share_with(http, ana, therapist, "full")
-        yield Pair(ana, therapist)
+    assert access_log(client, shared.bystander) == []
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 @pytest.mark.parametrize("path", [*(PREFIX + view for view in VIEWS), "/v1/therapist/clients"])
 def test_the_therapists_view_takes_no_writes(
-    client: TestClient, linked: Pair, path: str, method: str
+    client: TestClient, shared: Module, path: str, method: str
 ) -> None:
     response = client.request(
         method,
-        path.format(client_id=linked.client.id),
+        path.format(client_id=shared.bystander.id),
         json={},
-        headers={**linked.therapist.headers, "If-Match": "*"},
+        headers={**shared.stranger.headers, "If-Match": "*"},
     )
     assert_problem(response, 405)
     allowed = {name.strip() for name in response.headers["allow"].split(",")}

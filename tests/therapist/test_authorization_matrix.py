@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from app.main import app as module_app
 from tests.factories import (
@@ -39,6 +38,7 @@ from tests.factories import (
     create_share,
     entry_body,
     focus_area_body,
+    list_all,
     login,
     measure_body,
     person_body,
@@ -173,12 +173,12 @@ def in_seconds(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
-def read_entries(http: TestClient, therapist: Account, client_id: str) -> Response:
+def read_entries(http: TestClient, therapist: Account, client_id: str) -> Any:
     return http.get(f"/v1/therapist/clients/{client_id}/entries", headers=therapist.headers)
 
 
 def make_therapist(http: TestClient, owner: Account, identity: str) -> Account:
-    """A therapist standing to the owner as `identity` says (an expired link: see below)."""
+    """A therapist standing to the owner as `identity` says (expired: see the next one)."""
     therapist = register(http, role="therapist", name=f"Dr {identity}")
     if identity in (FULL, SUMMARIES):
         share_with(http, owner, therapist, "full" if identity == FULL else "summaries")
@@ -213,7 +213,7 @@ def make_identity(http: TestClient, owner: Account, identity: str) -> Account:
     if identity in CLIENTS:
         return register(http, name="Spare")
     if identity == EXPIRED:
-        therapist, expires_at = make_expiring_therapist(http, owner, 1.0)
+        therapist, expires_at = make_expiring_therapist(http, owner, 2.0)
         wait_until(expires_at)
         return therapist
     return make_therapist(http, owner, identity)
@@ -421,3 +421,14 @@ def test_the_owner_is_listed_only_for_a_live_link(world: World, identity: str) -
         assert listed[world.owner.id]["display_name"] == "Ana"
     else:
         assert world.owner.id not in listed
+
+
+def test_the_owners_shares_list_the_state_of_each_link(world: World) -> None:
+    shares = list_all(world.http, world.owner, "/v1/shares")
+    by_therapist = {share["therapist_id"]: share for share in shares if share["therapist_id"]}
+    states = {
+        identity: by_therapist[world.accounts[identity].id]["status"]
+        for identity in (FULL, SUMMARIES, REVOKED, EXPIRED)
+    }
+    assert states == {FULL: "active", SUMMARIES: "active", REVOKED: "revoked", EXPIRED: "expired"}
+    assert world.accounts[UNLINKED].id not in by_therapist

@@ -1,0 +1,82 @@
+"""The JSON export document, as `POST /v1/import` reads it back (format_version 1)."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import SQLModel
+
+from app.entries.schemas import Communication, EmotionIn, EntryPersonIn
+from app.models.diary import EntryBase, FocusAreaBase, PersonBase
+from app.models.therapy import MeasureBase, TherapySessionBase
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    fhir = "fhir"
+
+
+class _Imported(SQLModel):
+    # Bookkeeping the export carries (version, owner, …) is not taken back.
+    model_config = ConfigDict(extra="ignore")  # type: ignore[assignment]
+
+    id: uuid.UUID
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ImportedPerson(PersonBase, _Imported):
+    archived_at: datetime | None = None
+
+
+class ImportedFocusArea(FocusAreaBase, _Imported):
+    person_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+
+class ImportedEmotion(EmotionIn):
+    model_config = ConfigDict(extra="ignore")  # `custom` is worked out again
+
+
+class ImportedEntry(EntryBase, _Imported):
+    people: list[EntryPersonIn] = Field(default_factory=list, max_length=20)
+    emotions: list[ImportedEmotion] = Field(default_factory=list, max_length=20)
+    communication: Communication | None = None
+
+
+class ImportedSession(TherapySessionBase, _Imported):
+    pass
+
+
+class ImportedMeasure(MeasureBase, _Imported):
+    answers: list[int] = Field(min_length=7, max_length=9)
+
+
+class ExportDocument(BaseModel):
+    """A JSON export. Ids are per account: importing into another account keeps them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format_version: Literal[1]
+    people: list[ImportedPerson] = Field(default_factory=list)
+    focus_areas: list[ImportedFocusArea] = Field(default_factory=list)
+    sessions: list[ImportedSession] = Field(default_factory=list)
+    measures: list[ImportedMeasure] = Field(default_factory=list)
+    entries: list[ImportedEntry] = Field(default_factory=list)
+
+
+class ImportCounts(BaseModel):
+    people: int
+    focus_areas: int
+    sessions: int
+    measures: int
+    entries: int
+
+
+class ImportResult(BaseModel):
+    imported: ImportCounts = Field(description="Rows added")
+    skipped: ImportCounts = Field(
+        description="Rows already in the account (same id): importing twice adds nothing"
+    )
