@@ -121,6 +121,8 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     "/v1/shares": (CLIENT_COLLECTION, {"GET", "POST"}),
     "/v1/shares/{share_id}": (CLIENT_OBJECT, {"DELETE"}),
     "/v1/access-log": (CLIENT_COLLECTION, {"GET"}),
+    "/v1/export": (CLIENT_COLLECTION, {"GET"}),
+    "/v1/import": (CLIENT_COLLECTION, {"POST"}),
     "/v1/therapist/links": (THERAPIST_OWN, {"POST"}),
     "/v1/therapist/clients": (THERAPIST_OWN, {"GET"}),
     f"{THERAPIST_CLIENT}/entries": (THERAPIST_FULL_VIEW, {"GET"}),
@@ -128,6 +130,7 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     f"{THERAPIST_CLIENT}/focus-areas": (THERAPIST_FULL_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/sessions": (THERAPIST_FULL_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/measures": (THERAPIST_FULL_VIEW, {"GET"}),
+    f"{THERAPIST_CLIENT}/export": (THERAPIST_FULL_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/mood-by-person": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/mood-timeline": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/focus-areas": (THERAPIST_SUMMARY_VIEW, {"GET"}),
@@ -298,6 +301,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Kwargs]] = {
     ("POST", "/v1/measures"): lambda w: {"json": measure_body()},
     ("PATCH", "/v1/measures/{measure_id}"): lambda w: {"json": {"answers": [1] * 9}},
     ("POST", "/v1/shares"): lambda w: {"json": {"scope": "summaries"}},
+    ("POST", "/v1/import"): lambda w: {"json": {"format_version": 1}},  # nothing to add
     # A code of the other client's: redeeming it leaves the links to the owner as they are.
     ("POST", "/v1/therapist/links"): lambda w: {
         "json": {"code": create_share(w.http, w.other, "full")["code"]}
