@@ -31,5 +31,9 @@ test: lint
 openapi: $(VENV)/.installed
 	ENVIRONMENT=test $(BIN)/python -m app.cli export-openapi openapi/openapi.json
 
+# The benchmark (SQLite and PostgreSQL at 127.0.0.1:5432, ~15 minutes): bench/RESULTS.md.
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -94,7 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.settings = settings
-    app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
     for router in (
         health_router,

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.concurrency import set_etag
 from app.core.db import _configure_sqlite
 from app.core.errors import NotFound, Unauthorized
+from app.core.field_encryption import KEYS
 from app.core.scoping import OwnerScope, _client_scope
 from app.core.security import _decode_access_token, _require_client, oauth2_scheme
 from app.core.settings import Settings, get_settings
@@ -71,8 +72,13 @@ def create_async_db_engine(settings: Settings) -> AsyncEngine:
 
 
 async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The read path of the unit of work: a session, never committed, closed at the end."""
-    async with AsyncSession(request.app.state.async_engine, expire_on_commit=False) as session:
+    """The read path of the unit of work: a session carrying the app's key ring (encrypted
+    fields are decrypted as rows load), never committed, closed at the end."""
+    async with AsyncSession(
+        request.app.state.async_engine,
+        expire_on_commit=False,
+        info={KEYS: request.app.state.async_keys},
+    ) as session:
         yield session
 
 
@@ -195,9 +201,13 @@ def create_variant_app() -> FastAPI:
     fastapi_app.include_router(router)
     for index, middleware in enumerate(fastapi_app.user_middleware):
         if middleware.cls.__name__ == "UnitOfWorkMiddleware":
+            # The same key ring as the service's sessions.
+            fastapi_app.state.async_keys = middleware.kwargs["keys"]
             fastapi_app.user_middleware[index] = Middleware(
                 _BypassForAsyncRoute, middleware_class=middleware.cls, **middleware.kwargs
             )
+    if not hasattr(fastapi_app.state, "async_keys"):
+        raise RuntimeError("app.main no longer adds UnitOfWorkMiddleware: update this variant")
 
     service_lifespan = fastapi_app.router.lifespan_context
 

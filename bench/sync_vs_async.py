@@ -27,37 +27,50 @@ removed on exit, also on Ctrl-C or SIGTERM.
 import argparse
 import contextlib
 import importlib.util
-import json
 import os
 import platform
-import re
-import resource
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+if __package__ in {None, ""}:  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import common
+from bench.common import (
+    CLK_TCK,
+    Sample,
+    Server,
+    expect,
+    http,
+    migrate,
+    parse_wrk,
+    start_server,
+    stop_server,
+    wait_until_quiet,
+)
+from bench.common import children_ticks as _children_ticks
+from bench.common import lua_cycle_script as lua_script
+from bench.common import machine_ticks as _machine_ticks
+from bench.common import test_ticks as _test_ticks
+
+ROOT = common.ROOT
 OUT = ROOT / "bench" / "out" / "sync_vs_async.md"
-HOST = "127.0.0.1"
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432"
+HOST = common.HOST
+DEFAULT_PG_URL = common.DEFAULT_PG_URL
 PASSWORD = "correct horse battery staple"
 EMOTIONS = ("hurt", "calm", "anxious", "grateful", "lonely", "supported", "frustrated")
-SERVER_START_TIMEOUT = 60.0
 ASYNC_PACKAGES = {"aiosqlite": "aiosqlite", "greenlet": "greenlet"}
 
 
@@ -82,30 +95,9 @@ def check_prerequisites() -> str:
 # --- databases ----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def fresh_database(kind: str, workdir: Path, pg_url: str) -> Iterator[str]:
-    """Yield a DATABASE_URL for a new, empty database; remove it afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'bench.db'}"
-        return
-    import psycopg
-    from psycopg import sql
-
-    parsed = urllib.parse.urlsplit(pg_url)
-    if parsed.hostname not in {"127.0.0.1", "localhost", "::1"}:
-        sys.exit(f"Refusing a PostgreSQL server that is not on this machine: {parsed.hostname}")
-    name = f"bench_sync_async_{os.getpid()}_{secrets.token_hex(4)}"
-    admin_url = urllib.parse.urlunsplit(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urllib.parse.urlunsplit(parsed._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        print(f"  dropped database {name}")
+def fresh_database(kind: str, workdir: Path, pg_url: str) -> contextlib.AbstractContextManager[str]:
+    """A DATABASE_URL for a new, empty database, removed afterwards (bench.common)."""
+    return common.fresh_database(kind, workdir, pg_url, prefix="bench_sync_async")
 
 
 def service_env(database_url: str, secret_key: str) -> dict[str, str]:
@@ -119,134 +111,6 @@ def service_env(database_url: str, secret_key: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     return env
-
-
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-# --- servers ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    module: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def start_server(name: str, module: str, env: dict[str, str], workdir: Path) -> Server:
-    port = free_port()
-    log = workdir / f"{name}.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                module,
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(name, module, port, process, log)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} server exited early:\n{server.log_tail()}")
-        with contextlib.suppress(OSError):
-            status, _, _ = http(server, "GET", "/healthz", timeout=2)
-            if status == 200:
-                return server
-        time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError(f"{name} server did not answer /healthz in time:\n{server.log_tail()}")
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=15)
-
-
-# --- HTTP for setting up ------------------------------------------------------------------
-
-
-def http(
-    server: Server,
-    method: str,
-    path: str,
-    *,
-    json_body: Any = None,
-    form: dict[str, str] | None = None,
-    token: str | None = None,
-    timeout: float = 30,
-) -> tuple[int, dict[str, str], Any]:
-    headers = {"Accept": "application/json"}
-    data = None
-    if json_body is not None:
-        data = json.dumps(json_body).encode()
-        headers["Content-Type"] = "application/json"
-    elif form is not None:
-        data = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    url = server.base + path  # always http://127.0.0.1:<port>/…
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = response.read()
-            status = response.status
-            response_headers = {k.lower(): v for k, v in response.headers.items()}
-    except urllib.error.HTTPError as error:
-        body = error.read()
-        status = error.code
-        response_headers = {k.lower(): v for k, v in error.headers.items()}
-    return status, response_headers, json.loads(body) if body else None
-
-
-def expect(status: int, wanted: int, body: Any, what: str) -> None:
-    if status != wanted:
-        raise RuntimeError(f"{what}: expected {wanted}, got {status}: {body}")
 
 
 def seed(server: Server, entries: int) -> tuple[str, list[str]]:
@@ -333,13 +197,6 @@ def check_same_answers(service: Server, variant: Server, token: str, ids: list[s
 
 # --- wrk ----------------------------------------------------------------------------------
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-_LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
-_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
-_REQUESTS = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
-_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
-_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-
 
 @dataclass(frozen=True)
 class Target:
@@ -347,106 +204,6 @@ class Target:
     label: str
     server: str  # "service" or "variant"
     path: str  # a fixed path, or a prefix followed by an entry id
-
-
-@dataclass
-class Sample:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-    other_cpu: float = 0.0  # share of the machine's CPU used by processes not in the test
-    server_cpu_ms: float = 0.0  # CPU time of the measured server process per request
-    postgres_cpu_ms: float = 0.0  # CPU time of all PostgreSQL processes per request
-
-
-# --- CPU accounting: other work on the machine skews a load test -----------------------
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, idle) clock ticks of all CPUs since boot."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, idle
-
-
-def _process_ticks(stat: str) -> int:
-    """utime + stime + cutime + cstime from a /proc/PID/stat line."""
-    fields = stat.rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15])
-
-
-def _test_ticks(pids: list[int]) -> dict[int | str, int]:
-    """CPU ticks of each server, and of all PostgreSQL processes together, the reaped ones
-    included (they are in the postmaster's cutime)."""
-    ticks: dict[int | str, int] = dict.fromkeys(pids, 0)
-    ticks["postgres"] = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(entry.name) in pids:
-            ticks[int(entry.name)] += _process_ticks(stat)
-        elif stat.split(" (", 1)[1].startswith("postgres)"):
-            ticks["postgres"] += _process_ticks(stat)
-    return ticks
-
-
-def _children_ticks() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (usage.ru_utime + usage.ru_stime) * CLK_TCK
-
-
-def wait_until_quiet(max_wait: float, min_idle: float = 0.8) -> bool:
-    """Wait (at most max_wait s) for a second in which the CPUs are at least min_idle idle."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0, idle0 = _machine_ticks()
-        time.sleep(1)
-        busy1, idle1 = _machine_ticks()
-        total = (busy1 - busy0) + (idle1 - idle0)
-        if total > 0 and (idle1 - idle0) / total >= min_idle:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-
-
-def lua_script(workdir: Path, prefix: str, ids: list[str]) -> Path:
-    """A wrk script that cycles over every entry id (each wrk thread starts elsewhere)."""
-    path = workdir / f"cycle_{prefix.strip('/').replace('/', '_')}.lua"
-    quoted = ", ".join(f'"{entry_id}"' for entry_id in ids)
-    path.write_text(
-        f"local ids = {{{quoted}}}\n"
-        f'local prefix = "{prefix}"\n'
-        "local i = 0\n"
-        "function setup(thread) thread:set('offset', math.random(#ids)) end\n"
-        "function init(args) i = tonumber(offset) or 0 end\n"
-        "function request()\n"
-        "  i = i % #ids + 1\n"
-        '  return wrk.format("GET", prefix .. ids[i])\n'
-        "end\n"
-    )
-    return path
-
-
-def parse_wrk(output: str) -> Sample:
-    latencies = {int(p): float(v) * _UNITS[u] for p, v, u in _LATENCY.findall(output)}
-    rps = _RPS.search(output)
-    requests = _REQUESTS.search(output)
-    if rps is None or requests is None or set(latencies) != {50, 99}:
-        raise RuntimeError(f"could not parse wrk output:\n{output}")
-    errors = 0
-    if (match := _NON_2XX.search(output)) is not None:
-        errors += int(match.group(1))
-    if (match := _SOCKET.search(output)) is not None:
-        errors += sum(int(n) for n in match.groups())
-    return Sample(float(rps.group(1)), latencies[50], latencies[99], int(requests.group(1)), errors)
 
 
 def run_wrk(
@@ -552,7 +309,7 @@ def bench_database(kind: str, wrk: str, args: argparse.Namespace) -> DbResult:
             def measure(target: Target, seconds: float) -> Sample:
                 url = servers[target.server].base + ("/" if scripts[target.key] else target.path)
                 for attempt in range(1 + args.retries):
-                    if not wait_until_quiet(args.quiet_wait):
+                    if not wait_until_quiet(args.quiet_wait) and args.quiet_wait > 0:
                         print(f"  the machine was not idle within {args.quiet_wait:g}s; going on")
                     sample = run_wrk(
                         wrk,

@@ -16,9 +16,7 @@ from app.auth.schemas import (
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.security import CurrentUser
-from app.core.settings import Settings, get_settings
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+from app.core.settings import SettingsDep
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 me_router = APIRouter(prefix="/v1/me", tags=["account"])

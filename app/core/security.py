@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
-from app.core.settings import Settings, get_settings
+from app.core.settings import Settings, SettingsDep
 from app.models.account import LoginSession, Role, User
 from app.models.base import utcnow
 
@@ -69,7 +69,7 @@ def _decode_access_token(token: str, settings: Settings) -> tuple[uuid.UUID, uui
 def authenticated_user(
     session: SessionDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
 ) -> User:
     """The caller's account, provided its login has not been revoked and it still exists."""
     if not token:

@@ -1,8 +1,9 @@
 """Runtime configuration, read once from environment variables."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends, Request
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -74,4 +75,15 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """Settings from the environment (the CLI, migrations and `app.main:app`)."""
     return Settings()
+
+
+async def _app_settings(request: Request) -> Settings:
+    # The app's own settings (tests build apps with their own). Not dependency_overrides:
+    # while any override exists FastAPI re-resolves the dependency graph on every request.
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_app_settings)]

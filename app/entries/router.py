@@ -8,7 +8,7 @@ from app.core.db import SessionDep
 from app.core.errors import ValidationFailed, problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
-from app.core.settings import Settings, get_settings
+from app.core.settings import SettingsDep
 from app.core.timerange import TimeRangeDep
 from app.emotions.vocabulary import normalise_label
 from app.entries import service
@@ -17,7 +17,6 @@ from app.entries.service import EntryFilters
 from app.safety import schemas as safety
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def entry_filters(

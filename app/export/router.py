@@ -27,7 +27,15 @@ WRITERS = {
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The download, streamed",
-        "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
+        "content": {
+            MEDIA_TYPES[ExportFormat.json]: {
+                "schema": {"$ref": "#/components/schemas/ExportDocument"}
+            },
+            MEDIA_TYPES[ExportFormat.csv]: {"schema": {"type": "string"}},
+            MEDIA_TYPES[ExportFormat.fhir]: {
+                "schema": {"type": "object", "description": "A FHIR R4 Bundle (collection)"}
+            },
+        },
     },
     **problem_responses(401, 403, 404, 422),
 }

@@ -1,21 +1,19 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.core.concurrency import IfMatchHeader, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
-from app.core.settings import Settings, get_settings
+from app.core.settings import Settings, SettingsDep
 from app.measures import scoring, service
 from app.measures.schemas import MeasureCreate, MeasurePublic, MeasureUpdate
 from app.models.therapy import Measure
 from app.safety.schemas import SafetyReason, safety_notice
 
 router = APIRouter(prefix="/v1/measures", tags=["measures"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _public(measure: Measure, settings: Settings | None = None) -> MeasurePublic:

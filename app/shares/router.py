@@ -1,13 +1,12 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
-from app.core.settings import Settings, get_settings
+from app.core.settings import SettingsDep
 from app.shares import service
 from app.shares.schemas import AuditEventPublic, ShareCreate, ShareCreated, SharePublic
 
@@ -28,7 +27,7 @@ def create_share(
     data: ShareCreate,
     scope: ClientScope,
     session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
 ) -> ShareCreated:
     return service.create(session, scope, data, settings)
 

@@ -4,14 +4,14 @@ any other method is a 405; every route takes its access from app.therapist.acces
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.security import CurrentTherapist
-from app.core.settings import Settings, get_settings
+from app.core.settings import SettingsDep
 from app.core.timerange import TimeRangeDep
 from app.entries import service as entries
 from app.entries.router import EntryFiltersDep
@@ -59,7 +59,7 @@ def redeem_code(
     data: LinkRequest,
     therapist: CurrentTherapist,
     session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
 ) -> LinkedClient:
     return service.redeem(session, therapist, data.code, settings)
 

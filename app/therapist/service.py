@@ -59,7 +59,13 @@ def redeem(session: Session, therapist: User, code: str, settings: Settings) -> 
     link = session.get(TherapistLink, (therapist.id, share.owner_id))
     if link is None:
         link = TherapistLink(owner_id=therapist.id, client_id=share.owner_id, share_id=share.id)
-    link.share_id, link.linked_at = share.id, now  # a newer share replaces an older one
+    else:
+        # A newer share replaces the older one: the older stops granting, and says so.
+        older = session.get(Share, (share.owner_id, link.share_id))
+        if older is not None and older.revoked_at is None:
+            older.revoked_at = now
+            session.add(older)
+    link.share_id, link.linked_at = share.id, now
     session.add(link)
     session.flush()
     return _clients(session, therapist, limit=1, cursor=None, client_id=share.owner_id)[0][0]

@@ -33,6 +33,7 @@ SEMANTIC_BODIES = {
     ("POST", "/v1/measures"),
     ("POST", "/v1/shares"),
     ("POST", "/v1/therapist/links"),
+    ("POST", "/v1/import"),
 }
 SEMANTIC_REJECTIONS = SEMANTIC_BODIES | {
     (method.upper(), path)

@@ -340,6 +340,30 @@ def test_between_sessions_by_hand(views: Views) -> None:
     assert views.own(views.ana, "summaries/between-sessions")["entries"] == 2
 
 
+# --- export ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("export_format", ["json", "csv", "fhir"])
+def test_the_therapists_export_holds_only_shared_entries(views: Views, export_format: str) -> None:
+    response = views.http.get(
+        f"/v1/therapist/clients/{views.ana.id}/export",
+        params={"format": export_format},
+        headers=views.therapist.headers,
+    )
+    assert response.status_code == 200, response.text
+    for key in SHARED:
+        assert views.ids[key] in response.text, key
+    for key in PRIVATE:
+        assert views.ids[key] not in response.text, key
+        assert f"entry {key}" not in response.text, key
+    if export_format == "json":
+        entries = response.json()["entries"]
+        assert views.keys({entry["id"] for entry in entries}) == set(SHARED)
+    own = views.http.get("/v1/export", params={"format": export_format}, headers=views.ana.headers)
+    assert own.status_code == 200
+    assert all(views.ids[key] in own.text for key in PRIVATE)
+
+
 # --- the list of clients ---------------------------------------------------------------------
 
 
