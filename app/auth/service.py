@@ -16,11 +16,13 @@ from sqlmodel import Session, col, select
 
 from app.auth.schemas import TokenPair, UserRegister, UserUpdate
 from app.core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from app.core.scoping import OwnerScope
 from app.core.security import create_access_token, hash_password, verify_password
 from app.core.settings import Settings
 from app.models.access import AuditArchive, AuditEvent
 from app.models.account import LoginFailure, LoginSession, RefreshToken, User
 from app.models.base import UTCDateTime, utcnow
+from app.models.diary import Entry
 
 
 class LoginFailed(Unauthorized):
@@ -219,6 +221,8 @@ def erase_account(session: Session, user: User, password: str, settings: Setting
             ).where(col(AuditEvent.owner_id) == user.id),
         )
     )
-    # Every owned row goes with the account through ON DELETE CASCADE.
+    # Entries first: PostgreSQL checks the entry → person key while it cascades the people,
+    # before it has reached the entries. Everything else goes with the account (CASCADE).
+    session.execute(delete(Entry).where(*OwnerScope(user.id).conditions(Entry)))
     session.delete(user)
     session.flush()

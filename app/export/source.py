@@ -44,12 +44,14 @@ class DiarySource:
                 col(User.id) == self.scope.owner_id
             )
         ).one()
-        return {
+        account = {
             "id": str(user.id),
-            "email": user.email,
             "display_name": self._plain(User, "display_name", user.id, user.display_name),
             "timezone": user.timezone,
         }
+        if self.scope.include_private:  # the client's own export; a therapist never sees it
+            account["email"] = user.email
+        return account
 
     def people(self) -> Iterator[dict[str, Any]]:
         for row in self.session.execute(
