@@ -61,6 +61,7 @@ import httpx
 
 from bench import common, seed
 from bench.common import Sample, Server
+from bench.stage_costs import stage_costs
 
 ROOT = common.ROOT
 OUT_DIR = ROOT / "bench" / "out"
@@ -242,6 +243,7 @@ class DbResult:
     large: dict[str, dict[str, float]] = field(default_factory=dict)
     export: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stages: list[tuple[str, float]] = field(default_factory=list)
     seeded: dict[str, int] = field(default_factory=dict)
 
 
@@ -453,26 +455,64 @@ INFRASTRUCTURE = (
 )  # fmt: skip
 
 
+# Stages of a request: a sample counts for a stage when any frame of its stack matches
+# (inclusive; stages overlap, e.g. field decryption happens inside loading the rows).
+STAGES = (
+    ("event-loop thread (uvicorn, ASGI middleware, routing, serialisation)", "!WorkerThread.run"),
+    ("threadpool threads (sync dependencies, route, session close)", "WorkerThread.run"),
+    ("threadpool hand-off (run_sync_in_worker_thread, wake-ups)", "run_sync_in_worker_thread|"
+     "Condition.notify|WorkerThread.run (anyio/_backends/_asyncio.py)$"),
+    ("FastAPI dependency solving", "solve_dependencies"),
+    ("routing (matching the path)", "_match|effective_candidates"),
+    ("request id + security headers middleware", "send_with_headers|uuid4"),
+    ("unit of work: Session() per request + session close", "Session.__init__|Session.close"),
+    ("authentication (JWT decode + user/login-session query)", "authenticated_user"),
+    ("… of which JWT decode (PyJWT)", "_decode_access_token"),
+    ("loading the entry / page rows", "OwnerScope.get |keyset_page"),
+    ("to_public (people + emotions queries, EntryPublic models)", "to_public "),
+    ("model_validate / model_dump (pydantic, SQLModel)", "model_validate|model_dump"),
+    ("SQL compilation and cache-key generation", "_compile_w_cache|_generate_cache_key"),
+    ("DBAPI execute (driver call)", "do_execute"),
+    ("result rows: UUID / datetime conversion", "Uuid.result_processor|process_result_value"),
+    ("ORM instance loading (incl. decryption hook)", "_instance_processor"),
+    ("field decryption (_on_load / decrypt_value)", "_on_load|decrypt_value"),
+    ("response validation + serialisation (FastAPI)", "serialize_response"),
+    ("access log + metrics (AccessLogMiddleware's own work)", "logging/|prometheus_client"),
+    ("export: JSON document writer", "json_document"),
+    ("export: orjson dumps", "_dumps"),
+)  # fmt: skip
+
+
+def _matches(frames: list[str], pattern: str) -> bool:
+    negate = pattern.startswith("!")
+    hit = False
+    for alternative in pattern.lstrip("!").split("|"):
+        if alternative.endswith("$"):  # the innermost frame only
+            hit = hit or _frame_name(frames[-1]).startswith(alternative[:-1].split(" (")[0])
+        else:
+            hit = hit or any(alternative in frame for frame in frames)
+    return hit != negate
+
+
 def summarise_profile(raw: str) -> dict[str, Any]:
     """From py-spy's collapsed stacks: the share of samples by the leaf frame's package,
-    the leaf functions (self time) and the functions with the largest inclusive share
-    (pass-through frames of the server, the middleware chain and the threadpool left out)."""
-    total = 0
+    by stage of the request, the leaf functions (self time) and the functions with the
+    largest inclusive share (pass-through frames of the server, the middleware chain and
+    the threadpool left out)."""
+    stacks: list[tuple[list[str], int]] = []
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        frames = [f for f in stack.split(";") if f and not f.startswith("process ")]
+        if frames and count_text.isdigit():
+            stacks.append((frames, int(count_text)))
+    total = sum(count for _, count in stacks)
     by_category: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
-    for line in raw.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [f for f in stack.split(";") if f and not f.startswith("process ")]
-        if not frames:
-            continue
-        total += count
-        leaf = frames[-1]
-        by_category[_category(_frame_file(leaf))] += count
-        self_time[_frame_name(leaf)] += count
+    stages: Counter[str] = Counter()
+    for frames, count in stacks:
+        by_category[_category(_frame_file(frames[-1]))] += count
+        self_time[_frame_name(frames[-1])] += count
         for name in {
             _frame_name(f)
             for f in frames
@@ -480,6 +520,9 @@ def summarise_profile(raw: str) -> dict[str, Any]:
             and not f.split(" (", 1)[0].endswith("__call__")
         }:
             inclusive[name] += count
+        for label, pattern in STAGES:
+            if _matches(frames, pattern):
+                stages[label] += count
 
     def share(count: int) -> float:
         return round(100 * count / total, 1) if total else 0.0
@@ -487,9 +530,43 @@ def summarise_profile(raw: str) -> dict[str, Any]:
     return {
         "samples": total,
         "categories": [(name, share(count)) for name, count in by_category.most_common()],
+        "stages": [(label, share(stages[label])) for label, _ in STAGES if stages[label]],
         "self": [(name, share(count)) for name, count in self_time.most_common(20)],
         "inclusive": [(name, share(count)) for name, count in inclusive.most_common(40)],
     }
+
+
+@contextlib.contextmanager
+def py_spy_recording(py_spy: str, pid: int, seconds: int, out: Path) -> Iterator[dict[str, Any]]:
+    """`py-spy record --gil --nonblocking` of one process for `seconds` while the block
+    runs: only the thread holding the GIL is sampled, i.e. where the worker's Python CPU
+    time goes (what limits a worker's throughput). Non-blocking: with SQLite, pausing the
+    process at each sample (the default) attributed nearly every sample to the event-loop
+    thread, which the in-process stage costs contradict. Yields a dict that gets the summary
+    afterwards."""
+    spy = subprocess.Popen(
+        [
+            *(py_spy, "record", "--pid", str(pid), "--rate", "250", "--gil", "--nonblocking"),
+            *("--duration", str(seconds), "--format", "raw", "--output", str(out)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    holder: dict[str, Any] = {}
+    try:
+        time.sleep(0.5)  # attached
+        yield holder
+        _, err = spy.communicate(timeout=seconds + 60)
+    finally:
+        if spy.poll() is None:
+            spy.terminate()
+            spy.wait(timeout=10)
+    if spy.returncode != 0 or not out.exists():
+        print(f"    py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
+        return
+    holder.update(summarise_profile(out.read_text()))
+    holder["file"] = str(out.relative_to(ROOT))
 
 
 def profile_endpoint(
@@ -501,47 +578,51 @@ def profile_endpoint(
     label: str,
     kind: str,
 ) -> dict[str, Any] | None:
-    """Two py-spy recordings of one worker at once while wrk drives `target`: `--gil`
-    (only the thread holding the GIL: the worker's Python CPU, the throughput limit of a
-    process) and the default (every thread that is not idle, so waits on the database
-    show too)."""
+    """One worker recorded with py-spy while wrk drives `target` at both workers."""
     pid = server.worker_pids()[0]
     seconds = args.profile_seconds
-    outs = {mode: OUT_DIR / f"profile-{kind}-{label}-{mode}.txt" for mode in ("gil", "active")}
-    spies = {
-        mode: subprocess.Popen(
-            [
-                *(py_spy, "record", "--pid", str(pid), "--rate", "200", "--nonblocking"),
-                *("--duration", str(seconds), "--format", "raw", "--output", str(out)),
-                *(["--gil"] if mode == "gil" else []),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for mode, out in outs.items()
-    }
-    errors = {}
-    try:
-        time.sleep(0.5)
+    out = OUT_DIR / f"profile-{kind}-{label}.txt"
+    with py_spy_recording(py_spy, pid, seconds, out) as summary:
         sample = run_wrk(wrk, args, server.base, target, seconds + 1, [pid], [pid])
-        for mode, spy in spies.items():
-            errors[mode] = spy.communicate(timeout=seconds + 60)[1]
-    finally:
-        for spy in spies.values():
-            if spy.poll() is None:
-                spy.terminate()
-                spy.wait(timeout=10)
-    summary: dict[str, Any] = {"rps_while_profiled": sample.rps}
-    for mode, out in outs.items():
-        if spies[mode].returncode != 0 or not out.exists():
-            print(f"    py-spy {mode} failed: {errors.get(mode, '').strip()[-500:]}")
-            return None
-        summary[mode] = summarise_profile(out.read_text())
-        summary[mode]["file"] = str(out.relative_to(ROOT))
-        print(f"    profile {label} ({mode}): {summary[mode]['samples']} samples")
-        for name, pct in summary[mode]["categories"][:6]:
-            print(f"      {pct:5.1f}%  {name}")
+    if "samples" not in summary:
+        return None
+    summary["rps_while_profiled"] = sample.rps
+    summary["worker_cpu_ms_per_request"] = sample.server_cpu_ms * 2  # one of two workers
+    print(f"    profile {label}: {summary['samples']} samples → {summary['file']}")
+    for name, pct in summary["stages"][:8]:
+        print(f"      {pct:5.1f}%  {name}")
+    return summary
+
+
+def profile_export(
+    py_spy: str, server: Server, token: str, label: str, kind: str
+) -> dict[str, Any] | None:
+    """Both workers recorded while one more export (not counted above) downloads; the
+    one that served it is kept."""
+    pids = server.worker_pids()
+    recordings = []
+    with contextlib.ExitStack() as stack:
+        for pid in pids:
+            out = OUT_DIR / f"profile-{kind}-{label}-{pid}.txt"
+            recordings.append((out, stack.enter_context(py_spy_recording(py_spy, pid, 6, out))))
+        with httpx.Client(base_url=server.base, timeout=600) as client:
+            started = time.perf_counter()
+            response = client.get(
+                "/v1/export?format=json", headers={"Authorization": f"Bearer {token}"}
+            )
+            response.raise_for_status()
+            elapsed = time.perf_counter() - started
+    done = [(out, summary) for out, summary in recordings if "samples" in summary]
+    if not done:
+        return None
+    out, summary = max(done, key=lambda item: item[1]["samples"])
+    final = OUT_DIR / f"profile-{kind}-{label}.txt"
+    out.replace(final)
+    for other, _ in done:
+        other.unlink(missing_ok=True)
+    summary["file"] = str(final.relative_to(ROOT))
+    summary["export_seconds_while_profiled"] = elapsed
+    print(f"    profile {label}: {summary['samples']} samples → {summary['file']}")
     return summary
 
 
@@ -676,12 +757,21 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
             if py_spy is not None and args.profile_seconds > 0:
                 with phase(result, "profiles (py-spy)"):
                     by_key = {t.key: t for t in targets}
-                    for key in ("entry_get", "entries_list"):
+                    for key in ("healthz", "entry_get", "entries_list"):
                         summary = profile_endpoint(
                             py_spy, wrk, args, servers["service"], by_key[key], key, kind
                         )
                         if summary is not None:
                             result.profiles[key] = summary
+                    summary = profile_export(
+                        py_spy, servers["service"], exporter.token, "export", kind
+                    )
+                    if summary is not None:
+                        result.profiles["export"] = summary
+            with phase(result, "stage costs (in-process)"):
+                result.stages = stage_costs(env, heavy.token, heavy.entry_ids[0])
+                for label, micros in result.stages:
+                    print(f"    {micros:9.0f} µs  {label}")
             return result
         finally:
             for server in servers.values():
@@ -885,41 +975,67 @@ def _at_most(value: float, bound: float) -> tuple[str, bool]:
     return f"{value:.2f}×", value <= bound
 
 
+def stage_table(results: list[DbResult]) -> list[str]:
+    with_stages = [r for r in results if r.stages]
+    if not with_stages:
+        return ["(not measured)", ""]
+    lines = [
+        "| stage | " + " | ".join(f"{r.kind} µs" for r in with_stages) + " |",
+        "| --- |" + " ---: |" * len(with_stages),
+    ]
+    for index, (label, _) in enumerate(with_stages[0].stages):
+        cells = " | ".join(f"{r.stages[index][1]:,.0f}" for r in with_stages)
+        lines.append(f"| {label} | {cells} |")
+    return [*lines, ""]
+
+
 def profile_section(results: list[DbResult]) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = [
+        "py-spy `record --gil --nonblocking` (250 Hz) of one uvicorn worker: only the thread "
+        "holding the GIL "
+        "is sampled, so the shares below are shares of the worker's Python CPU time — what "
+        "limits a worker's requests/s. Time the worker spends waiting (for PostgreSQL, for "
+        "the GIL, for the network) is not in them. Stage shares are inclusive and overlap.",
+        "",
+    ]
     for r in results:
         for key, summary in r.profiles.items():
-            gil, active = summary["gil"], summary["active"]
+            what = {
+                **dict(SEQ_LABELS),
+                "healthz": "GET /healthz",
+                "export": "GET /v1/export?format=json (20,000 entries)",
+            }[key]
+            load_note = (
+                f"under wrk load ({summary['rps_while_profiled']:,.0f} req/s for the whole "
+                f"server while profiled, {summary['worker_cpu_ms_per_request']:.2f} ms of "
+                "worker CPU per request)"
+                if "rps_while_profiled" in summary
+                else f"during one download ({summary['export_seconds_while_profiled']:.2f} s)"
+            )
             lines += [
-                f"#### {r.kind}: {dict(SEQ_LABELS)[key]}",
+                f"#### {r.kind}: {what}",
                 "",
-                f"One worker under wrk load ({summary['rps_while_profiled']:,.0f} req/s for "
-                f"the whole server while profiled); `--gil`: {gil['samples']} samples "
-                f"(`{gil['file']}`), not idle: {active['samples']} samples "
-                f"(`{active['file']}`).",
+                f"{summary['samples']} samples {load_note}; stacks in `{summary['file']}`.",
                 "",
-                "Share of samples by the package of the innermost Python frame (C calls count "
-                "for the Python function that made them):",
+                "| stage | share of GIL samples |",
+                "| --- | ---: |",
+                *(f"| {name} | {pct:.1f}% |" for name, pct in summary["stages"]),
                 "",
-                "| package | holding the GIL | any thread not idle |",
-                "| --- | ---: | ---: |",
-                *(
-                    f"| {name} | {pct:.1f}% | {dict(active['categories']).get(name, 0.0):.1f}% |"
-                    for name, pct in gil["categories"][:12]
-                ),
+                "<details><summary>By package of the innermost frame; top functions</summary>",
                 "",
-                "Functions holding the GIL, inclusive (time in them and below; the server, "
-                "middleware pass-through and threadpool frames left out):",
+                "| package (innermost frame) | share |",
+                "| --- | ---: |",
+                *(f"| {name} | {pct:.1f}% |" for name, pct in summary["categories"][:10]),
                 "",
                 "| inclusive | function (file) |",
                 "| ---: | --- |",
-                *(f"| {pct:.1f}% | `{name}` |" for name, pct in gil["inclusive"][:25]),
-                "",
-                "Innermost functions holding the GIL (self time):",
+                *(f"| {pct:.1f}% | `{name}` |" for name, pct in summary["inclusive"][:20]),
                 "",
                 "| self | function (file) |",
                 "| ---: | --- |",
-                *(f"| {pct:.1f}% | `{name}` |" for name, pct in gil["self"][:12]),
+                *(f"| {pct:.1f}% | `{name}` |" for name, pct in summary["self"][:10]),
+                "",
+                "</details>",
                 "",
             ]
     return lines
@@ -959,7 +1075,7 @@ def machine(load_at_start: tuple[float, float, float], wrk: str, pg_version: str
         f"{platform.system()} {platform.release()}",
         "- load average at the start of the run (1/5/15 min): "
         + "/".join(f"{x:.2f}" for x in load_at_start)
-        + f"; at the end: {'/'.join(f'{x:.2f}' for x in os.getloadavg())} — the machine is "
+        + "; at the end: {END_LOAD} — the machine is "
         "shared with other work (test suites), see the `other CPU` column",
         f"- Python {platform.python_version()}; {common.versions()}; SQLite "
         f"{sqlite3.sqlite_version}; PostgreSQL {pg_version} (127.0.0.1)",
@@ -1012,6 +1128,7 @@ def report(
     started: float,
 ) -> str:
     goal_lines, _ = goals(results)
+    end_load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         "# Benchmark results",
         "",
@@ -1020,7 +1137,7 @@ def report(
         "",
         "## Machine and versions",
         "",
-        *header,
+        *(line.replace("{END_LOAD}", end_load) for line in header),
         "",
         "## Method",
         "",
@@ -1047,7 +1164,18 @@ def report(
         "## 3. Export",
         "",
         *export_table(results),
-        "## 4. Where time goes (py-spy profiles)",
+        "## 4. Where time goes",
+        "",
+        "### What each stage costs on its own (bench/stage_costs.py)",
+        "",
+        "Whole requests through the ASGI apps (no uvicorn, no socket), then the service's own "
+        "functions, called in the benchmark process against the same database (large, heavy "
+        "client), one call at a time, each database stage in a fresh session as in a "
+        "request; medians in microseconds. Stages nest (service.get includes loading the "
+        "entry); the threadpool is idle here, so a hop costs far less than under load.",
+        "",
+        *stage_table(results),
+        "### py-spy profiles of a worker under load",
         "",
         *profile_section(results),
         "### Phase durations (s)",
@@ -1082,7 +1210,7 @@ def main() -> None:
     parser.add_argument("--seq-requests", type=int, default=50)
     parser.add_argument("--seq-warmup", type=int, default=5)
     parser.add_argument("--seq-max-seconds", type=float, default=12)
-    parser.add_argument("--profile-seconds", type=int, default=8)
+    parser.add_argument("--profile-seconds", type=int, default=10)
     parser.add_argument(
         "--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone"
     )
