@@ -244,7 +244,18 @@ class DbResult:
     export: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     stages: list[tuple[str, float]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
     seeded: dict[str, int] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def optional(result: DbResult, what: str) -> Iterator[None]:
+    """A failure here is reported, not fatal: the measurements so far are kept."""
+    try:
+        yield
+    except Exception as exc:
+        result.failures.append(f"{what}: {type(exc).__name__}: {exc}")
+        print(f"  [{result.kind}] {what} failed: {type(exc).__name__}: {exc}")
 
 
 @contextlib.contextmanager
@@ -464,7 +475,7 @@ STAGES = (
      "Condition.notify|WorkerThread.run (anyio/_backends/_asyncio.py)$"),
     ("FastAPI dependency solving", "solve_dependencies"),
     ("routing (matching the path)", "_match|effective_candidates"),
-    ("request id + security headers middleware", "send_with_headers|uuid4"),
+    ("request id + security headers (uuid4, MutableHeaders)", "uuid4|MutableHeaders"),
     ("unit of work: Session() per request + session close", "Session.__init__|Session.close"),
     ("authentication (JWT decode + user/login-session query)", "authenticated_user"),
     ("… of which JWT decode (PyJWT)", "_decode_access_token"),
@@ -755,7 +766,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                 )
 
             if py_spy is not None and args.profile_seconds > 0:
-                with phase(result, "profiles (py-spy)"):
+                with phase(result, "profiles (py-spy)"), optional(result, "profiles"):
                     by_key = {t.key: t for t in targets}
                     for key in ("healthz", "entry_get", "entries_list"):
                         summary = profile_endpoint(
@@ -768,7 +779,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                     )
                     if summary is not None:
                         result.profiles["export"] = summary
-            with phase(result, "stage costs (in-process)"):
+            with phase(result, "stage costs (in-process)"), optional(result, "stage costs"):
                 result.stages = stage_costs(env, heavy.token, heavy.entry_ids[0])
                 for label, micros in result.stages:
                     print(f"    {micros:9.0f} µs  {label}")
@@ -1125,15 +1136,15 @@ def report(
     results: list[DbResult],
     args: argparse.Namespace,
     header: list[str],
-    started: float,
+    minutes: float,
+    end_load: str,
 ) -> str:
     goal_lines, _ = goals(results)
-    end_load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         "# Benchmark results",
         "",
         "Produced by `make bench` (bench/run.py); the raw numbers are in bench/out/results.json.",
-        f"Whole run: {(time.monotonic() - started) / 60:.1f} minutes.",
+        f"Whole run: {minutes:.1f} minutes.",
         "",
         "## Machine and versions",
         "",
@@ -1178,6 +1189,8 @@ def report(
         "### py-spy profiles of a worker under load",
         "",
         *profile_section(results),
+        *(f"- **{r.kind}: {failure}**" for r in results for failure in r.failures),
+        "",
         "### Phase durations (s)",
         "",
         *(
@@ -1189,6 +1202,31 @@ def report(
     if ANALYSIS.exists():
         lines += ["", ANALYSIS.read_text().strip(), ""]
     return "\n".join(lines)
+
+
+def render_again() -> None:
+    """RESULTS.md from the last run's results.json, the profiles summarised again from
+    their stack files, and the current ANALYSIS.md."""
+    raw = json.loads((OUT_DIR / "results.json").read_text())
+    results = []
+    for item in raw["results"]:
+        samples = {k: [Sample(**s) for s in v] for k, v in item.pop("samples").items()}
+        result = DbResult(**item)
+        result.samples = samples
+        for summary in result.profiles.values():
+            stacks = ROOT / summary.get("file", "-")
+            if stacks.is_file():
+                summary.update(summarise_profile(stacks.read_text()))
+        results.append(result)
+    text = report(
+        results,
+        argparse.Namespace(**raw["args"]),
+        raw["header"],
+        raw["minutes"],
+        raw["end_load"],
+    )
+    RESULTS.write_text(text)
+    print(f"written to {RESULTS.relative_to(ROOT)} from bench/out/results.json")
 
 
 def main() -> None:
@@ -1214,7 +1252,16 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone"
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: write bench/RESULTS.md again from bench/out/results.json and "
+        "the profile files (e.g. after editing bench/ANALYSIS.md)",
+    )
     args = parser.parse_args()
+    if args.render:
+        render_again()
+        return
     if not 1 <= args.duration <= 60 or not 1 <= args.repeats <= 9:
         parser.error("--duration must be 1–60 s and --repeats 1–9")
     if not 2 <= args.clients <= 200 or args.export_entries < 1000:
@@ -1232,12 +1279,17 @@ def main() -> None:
     header = machine(load_at_start, wrk, pg_version)
     results = [bench_database(kind, wrk, py_spy, args) for kind in databases]
 
-    text = report(results, args, header, started)
+    minutes = (time.monotonic() - started) / 60
+    end_load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    text = report(results, args, header, minutes, end_load)
     print("\n" + text)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     raw = {
         "args": vars(args),
         "load_at_start": load_at_start,
+        "header": header,
+        "minutes": minutes,
+        "end_load": end_load,
         "results": [
             asdict(r) | {"samples": {k: [asdict(s) for s in v] for k, v in r.samples.items()}}
             for r in results

@@ -45,27 +45,43 @@ def stage_costs(
 
 
 def _measure(token: str, entry_id: uuid.UUID, repeat: int) -> list[tuple[str, float]]:
+    from app.core.settings import Settings
+    from app.main import create_app
+
+    settings = Settings()  # from the environment set above: the server's own
+    fastapi_app = create_app(settings)
+    # As the servers run: the app's log lines go to /dev/null (restored at the end).
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - closed at the end
+    handlers = [
+        h for h in logging.getLogger("app").handlers if isinstance(h, logging.StreamHandler)
+    ]
+    streams = [(handler, handler.setStream(devnull)) for handler in handlers]
+    try:
+        return _stages(fastapi_app, settings, token, entry_id, repeat)
+    finally:
+        for handler, stream in streams:
+            handler.setStream(stream)
+        devnull.close()
+        fastapi_app.state.engine.dispose()
+
+
+def _stages(
+    fastapi_app: Any, settings: Any, token: str, entry_id: uuid.UUID, repeat: int
+) -> list[tuple[str, float]]:
     import anyio
     from sqlalchemy import text
     from sqlmodel import Session
 
-    from app.core.field_encryption import KEYS
+    from app.core.field_encryption import KEYS, associated_data
     from app.core.pagination import Page
     from app.core.scoping import OwnerScope
     from app.core.security import _decode_access_token, authenticated_user
-    from app.core.settings import Settings
     from app.entries import service
     from app.entries.schemas import EntryPublic
     from app.entries.service import EntryFilters
-    from app.main import create_app
     from app.models.diary import Entry
+    from bench.bare_app import app as bare_app
 
-    settings = Settings()  # from the environment set above: the server's own
-    fastapi_app = create_app(settings)
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - closed at the end
-    for handler in logging.getLogger("app").handlers:  # as the servers run: logs to /dev/null
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(devnull)
     engine = fastapi_app.state.engine
     keys = next(m.kwargs["keys"] for m in fastapi_app.user_middleware if "keys" in m.kwargs)
     read_engine = (
@@ -120,8 +136,6 @@ def _measure(token: str, entry_id: uuid.UUID, repeat: int) -> list[tuple[str, fl
             )
         ]
 
-    from app.core.field_encryption import associated_data
-
     def decrypt_150() -> None:
         for row_id, event in ciphertexts:
             keys.decrypt(event, associated_data(Entry, "event", user_id, uuid.UUID(str(row_id))))
@@ -131,8 +145,6 @@ def _measure(token: str, entry_id: uuid.UUID, repeat: int) -> list[tuple[str, fl
         for _ in range(n):
             await anyio.to_thread.run_sync(lambda: None)
         return (time.perf_counter() - started) / n * 1e6
-
-    from bench.bare_app import app as bare_app
 
     def asgi(target: Any, path: str, auth: bool) -> Callable[[], Any]:
         """One request through the whole ASGI app (middleware, routing, dependencies,
@@ -171,7 +183,7 @@ def _measure(token: str, entry_id: uuid.UUID, repeat: int) -> list[tuple[str, fl
 
         return lambda: anyio.run(many, repeat)
 
-    results = [
+    return [
         ("ASGI request `/healthz`: bare app (bench/bare_app.py)",
          asgi(bare_app, "/healthz", auth=False)()),
         ("ASGI request `/healthz`: service app", asgi(fastapi_app, "/healthz", auth=False)()),
@@ -206,6 +218,3 @@ def _measure(token: str, entry_id: uuid.UUID, repeat: int) -> list[tuple[str, fl
             lambda: [EntryPublic.model_validate(e.model_dump()) for e in page], repeat // 3)),
         ("one threadpool hop, idle (anyio.to_thread.run_sync)", anyio.run(hops, 2000)),
     ]  # fmt: skip
-    engine.dispose()
-    devnull.close()
-    return results
