@@ -74,7 +74,10 @@ class UnitOfWorkMiddleware:
             else:
                 await self.app(scope, receive, send)
         finally:
-            await run_in_threadpool(session.close)
+            if session.get_transaction() is None:
+                session.close()  # never touched the database: nothing to release, no hop
+            else:
+                await run_in_threadpool(session.close)
 
     async def _write(self, scope: Scope, receive: Receive, send: Send, session: Session) -> None:
         attempt = None

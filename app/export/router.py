@@ -2,6 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
@@ -45,7 +46,7 @@ FormatParam = Annotated[
 
 
 def export_download(
-    session: Any, scope: OwnerScope, time_range: TimeRange, export_format: ExportFormat
+    session: Session, scope: OwnerScope, time_range: TimeRange, export_format: ExportFormat
 ) -> StreamingResponse:
     source = DiarySource(session=session, scope=scope, occurred=time_range)
     extension = "fhir.json" if export_format is ExportFormat.fhir else export_format.value
