@@ -75,8 +75,8 @@ def _stages(
     from app.core.field_encryption import KEYS, associated_data
     from app.core.pagination import Page
     from app.core.scoping import OwnerScope
-    from app.core.security import _decode_access_token, authenticated_user
-    from app.entries import service
+    from app.core.security import _decode_access_token, authenticated_caller, authenticated_user
+    from app.entries import reads, service
     from app.entries.schemas import EntryPublic
     from app.entries.service import EntryFilters
     from app.models.diary import Entry
@@ -106,6 +106,10 @@ def _stages(
         scope = OwnerScope(owner_id=user.id, timezone=user.timezone)
         one = service.get(s, scope, entry_id)
         page, cursor = service.page(s, scope, EntryFilters(), limit=50, cursor=None)
+        page_rows = s.execute(
+            reads.select_entries(scope).order_by(Entry.occurred_at.desc()).limit(50)  # type: ignore[attr-defined]
+        ).all()
+    decrypting = session()  # reads.public needs only the session's keys
 
     def route_field(endpoint: str) -> Any:
         """The response field of the route whose endpoint function has this name."""
@@ -195,11 +199,13 @@ def _stages(
             in_session(lambda s: s.execute(text("SELECT 1")).all()), repeat)),
         ("JWT decode and check (PyJWT)", _median_us(
             lambda: _decode_access_token(token, settings), repeat)),
-        ("authenticated_user (JWT + account/login-session query)", _median_us(
+        ("authenticated_caller (JWT + id/role/timezone query: diary routes)", _median_us(
+            in_session(lambda s: authenticated_caller(s, token, settings)), repeat)),
+        ("authenticated_user (JWT + whole account, decrypted: /v1/me, therapists)", _median_us(
             in_session(lambda s: authenticated_user(s, token, settings)), repeat)),
         ("load one entry (ORM, 3 fields decrypted)", _median_us(
             in_session(lambda s: scope.get(s, Entry, entry_id, "entry")), repeat)),
-        ("service.get (load + to_public: people and emotions queries, EntryPublic)",
+        ("service.get (one statement: entry, people and emotions as JSON; EntryPublic)",
          _median_us(in_session(lambda s: service.get(s, scope, entry_id)), repeat)),
         ("response validation + JSON for one entry (FastAPI)", _median_us(
             lambda: respond(entry_field, one), repeat)),
@@ -207,14 +213,14 @@ def _stages(
             in_session(lambda s: list(s.exec(scope.select(Entry).order_by(
                 Entry.occurred_at.desc(), Entry.id.desc()).limit(51)))),  # type: ignore[attr-defined]
             repeat // 3)),
-        ("service.page, 50 entries (load + to_public)", _median_us(
+        ("service.page, 50 entries (one statement; 50 EntryPublic)", _median_us(
             in_session(lambda s: service.page(s, scope, EntryFilters(), limit=50, cursor=None)),
             repeat // 3)),
         ("response validation + JSON for 50 entries (FastAPI)", _median_us(
             lambda: respond(list_field, page_model), repeat // 3)),
         ("150 AES-GCM field decryptions alone (KeyRing.decrypt)", _median_us(
             decrypt_150, repeat // 3)),
-        ("EntryPublic.model_validate(entry.model_dump()) × 50", _median_us(
-            lambda: [EntryPublic.model_validate(e.model_dump()) for e in page], repeat // 3)),
+        ("reads.public: 50 rows decrypted and validated as EntryPublic", _median_us(
+            lambda: reads.public(decrypting, scope, page_rows), repeat // 3)),
         ("one threadpool hop, idle (anyio.to_thread.run_sync)", anyio.run(hops, 2000)),
     ]  # fmt: skip

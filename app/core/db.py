@@ -64,8 +64,8 @@ def create_db_engine(settings: Settings) -> Engine:
 
 
 async def get_session(request: Request) -> Session:
-    """The request's session, opened and committed by app.core.unit_of_work."""
-    session: Session = request.state.db
+    """The request's session, opened on first use and committed by app.core.unit_of_work."""
+    session: Session = request.state.db.get()
     return session
 
 

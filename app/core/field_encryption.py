@@ -10,6 +10,7 @@ import json
 import uuid
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.orm import Mapper, Session, attributes, object_session
 
@@ -61,7 +62,7 @@ def decrypt_value(
     if stored is None:
         return None
     text = keys.decrypt(stored, associated_data(model, field, owner_id, row_id))
-    return json.loads(text) if field in JSON_FIELDS else text
+    return orjson.loads(text) if field in JSON_FIELDS else text
 
 
 def decrypt_column(

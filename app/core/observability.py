@@ -4,12 +4,12 @@ A log line and a metric know the method, the route *template* (never the path wi
 ids, never the query string, never a body), the status, the duration and the request id.
 """
 
-import json
 import logging
 import sys
 import time
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.requests import Request
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOGGER = "app.access"
 UNMATCHED = "unmatched"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,7 +30,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update(getattr(record, "fields", {}))
-        return json.dumps(line, separators=(",", ":"))
+        return orjson.dumps(line, default=str).decode()
 
 
 def configure_logging() -> None:
@@ -61,6 +62,22 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        # Bounded: methods × route templates (or "unmatched") × statuses.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        # Any token is a valid HTTP method: unknown ones share a label, so a client cannot
+        # grow the metrics without bound.
+        method = method if method in KNOWN_METHODS else "other"
+        labels = (method, route, status)
+        children = self._children.get(labels)
+        if children is None:  # labels() is a locked dict lookup: resolve each set once
+            values = (method, route, str(status))
+            children = (self.requests.labels(*values), self.latency.labels(*values))
+            self._children[labels] = children
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
 
     async def endpoint(self, _request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
@@ -90,9 +107,7 @@ class AccessLogMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", UNMATCHED)
-            labels = (scope["method"], route, str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(elapsed)
+            self.metrics.observe(scope["method"], route, status, elapsed)
             self.logger.info(
                 "request",
                 extra={

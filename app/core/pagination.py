@@ -5,11 +5,12 @@ import binascii
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, overload
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import tuple_
+from sqlalchemy import Row as ResultRow
+from sqlalchemy import Select, tuple_
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -45,6 +46,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise ValidationFailed.for_field("query.cursor", "not a cursor this API issued") from exc
 
 
+@overload
 def keyset_page(
     session: Session,
     stmt: SelectOfScalar[Row],
@@ -54,14 +56,40 @@ def keyset_page(
     limit: int,
     cursor: str | None,
     newest_first: bool,
-) -> tuple[list[Row], str | None]:
-    """One page of rows ordered by (time, id), and the cursor of the next page."""
+) -> tuple[list[Row], str | None]: ...
+
+
+@overload
+def keyset_page(
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    time_column: Any,
+    id_column: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool,
+) -> tuple[list[ResultRow[Any]], str | None]: ...
+
+
+def keyset_page(
+    session: Session,
+    stmt: SelectOfScalar[Row] | Select[*tuple[Any, ...]],
+    time_column: Any,
+    id_column: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool,
+) -> tuple[list[Row] | list[ResultRow[Any]], str | None]:
+    """One page ordered by (time, id), and the cursor of the next page: entities for an
+    entity select, result rows for a column select."""
     if cursor is not None:
         at, row_id = decode_cursor(cursor)
         key = tuple_(time_column, id_column)
         stmt = stmt.where(key < tuple_(at, row_id) if newest_first else key > tuple_(at, row_id))
     order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
-    rows = list(session.exec(stmt.order_by(*order).limit(limit + 1)))
+    rows: list[Any] = list(session.exec(stmt.order_by(*order).limit(limit + 1)))  # type: ignore[arg-type]
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

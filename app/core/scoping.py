@@ -5,11 +5,12 @@ therapist's view it hides private entries. Routes never filter by owner themselv
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, Executable, bindparam, false
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -24,6 +25,12 @@ class OwnedRow(Protocol):
 
 
 Row = TypeVar("Row", bound=OwnedRow)
+Statement = TypeVar("Statement", bound=Executable)
+Params = dict[str, Any]
+
+OWNER_PARAMETER = "scope_owner_id"
+_TEMPLATE_OWNER = uuid.UUID(int=0)
+_PREPARED: dict[tuple[Callable[..., Any], bool], Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +39,29 @@ class OwnerScope:
     include_private: bool = True
     timezone: str = "UTC"  # the owner's: summaries are computed in the client's local time
 
+    def _owner(self) -> Any:
+        return self.owner_id
+
     def conditions(self, model: type[Any]) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [col(model.owner_id) == self.owner_id]
+        conditions: list[ColumnElement[bool]] = [col(model.owner_id) == self._owner()]
         if model is Entry and not self.include_private:
             conditions.append(col(Entry.private) == false())
         return conditions
+
+    def prepared(self, build: Callable[["OwnerScope"], Statement]) -> tuple[Statement, Params]:
+        """`build(scope)`, made once per process and kind of scope with the owner as a bound
+        parameter, and the parameters that bind it to this scope.
+
+        Reusing one statement object skips building it and computing its cache key, which
+        for a statement with subqueries costs more than running it. `build` must take the
+        owner only through `conditions` (the scope it gets has no timezone of its own).
+        """
+        key = (build, self.include_private)
+        statement = _PREPARED.get(key)
+        if statement is None:
+            template = _BoundOwnerScope(_TEMPLATE_OWNER, include_private=self.include_private)
+            statement = _PREPARED.setdefault(key, build(template))
+        return statement, {OWNER_PARAMETER: self.owner_id}
 
     def select(self, model: type[Row]) -> SelectOfScalar[Row]:
         return select(model).where(*self.conditions(model))
@@ -54,6 +79,15 @@ class OwnerScope:
             # The same answer whether the id is unknown or belongs to someone else.
             raise NotFound(f"No {what} with id {row_id}")
         return row
+
+
+class _BoundOwnerScope(OwnerScope):
+    """A scope whose conditions compare with a bound parameter instead of an owner id."""
+
+    __slots__ = ()
+
+    def _owner(self) -> Any:
+        return bindparam(OWNER_PARAMETER)
 
 
 def lock_owner(session: Session, scope: OwnerScope) -> None:

@@ -1,6 +1,7 @@
 """Passwords, access tokens and the dependencies that say who is calling."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from app.core.db import SessionDep
@@ -66,24 +68,49 @@ def _decode_access_token(token: str, settings: Settings) -> tuple[uuid.UUID, uui
         raise Unauthorized("The access token is invalid") from exc
 
 
-def authenticated_user(
-    session: SessionDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    settings: SettingsDep,
-) -> User:
-    """The caller's account, provided its login has not been revoked and it still exists."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: what a diary request needs, without loading (and decrypting) the
+    whole account on every request."""
+
+    id: uuid.UUID
+    role: Role
+    timezone: str
+
+
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def _login_of(token: str | None, settings: Settings) -> dict[str, uuid.UUID]:
+    """Parameters for `_LIVE_LOGIN`, from a bearer token that passed every check."""
     if not token:
         raise Unauthorized("Missing bearer token")
     user_id, login_session_id = _decode_access_token(token, settings)
-    user = session.exec(
-        select(User)
-        .join(LoginSession, col(LoginSession.owner_id) == col(User.id))
-        .where(
-            col(User.id) == user_id,
-            col(LoginSession.id) == login_session_id,
-            col(LoginSession.revoked_at).is_(None),
-        )
-    ).first()
+    return {"user_id": user_id, "login_session_id": login_session_id}
+
+
+# Built once (every request runs them): the account, provided the token's login is live.
+_LIVE_LOGIN = (
+    col(LoginSession.owner_id) == col(User.id),
+    col(User.id) == bindparam("user_id"),
+    col(LoginSession.id) == bindparam("login_session_id"),
+    col(LoginSession.revoked_at).is_(None),
+)
+_CALLER = select(col(User.id), col(User.role), col(User.timezone)).where(*_LIVE_LOGIN)
+_USER = select(User).where(*_LIVE_LOGIN)
+
+
+def authenticated_caller(session: SessionDep, token: BearerToken, settings: SettingsDep) -> Caller:
+    """The caller, provided its login has not been revoked and the account still exists."""
+    found = session.execute(_CALLER, _login_of(token, settings)).first()
+    if found is None:
+        raise Unauthorized("The access token is no longer valid")
+    return Caller(*found)
+
+
+def authenticated_user(session: SessionDep, token: BearerToken, settings: SettingsDep) -> User:
+    """The caller's whole account (for /v1/me and a therapist's name in the audit log)."""
+    user = session.exec(_USER, params=_login_of(token, settings)).first()
     if user is None:
         raise Unauthorized("The access token is no longer valid")
     return user
@@ -92,10 +119,10 @@ def authenticated_user(
 CurrentUser = Annotated[User, Depends(authenticated_user)]
 
 
-async def _require_client(user: CurrentUser) -> User:
-    if user.role is not Role.client:
+async def _require_client(caller: Annotated[Caller, Depends(authenticated_caller)]) -> Caller:
+    if caller.role is not Role.client:
         raise Forbidden("This endpoint is for client accounts")
-    return user
+    return caller
 
 
 async def _require_therapist(user: CurrentUser) -> User:
@@ -104,5 +131,5 @@ async def _require_therapist(user: CurrentUser) -> User:
     return user
 
 
-CurrentClient = Annotated[User, Depends(_require_client)]
+CurrentClient = Annotated[Caller, Depends(_require_client)]
 CurrentTherapist = Annotated[User, Depends(_require_therapist)]

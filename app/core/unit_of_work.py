@@ -32,6 +32,42 @@ from app.core.middleware import BodyTooLarge
 from app.core.settings import Settings
 
 
+class RequestSession:
+    """A request's session, opened on first use: a request that never touches the database
+    (`/healthz`, `/metrics`, a 401) pays for no session at all."""
+
+    __slots__ = ("_engine", "_keys", "_session")
+
+    def __init__(self, engine: Engine, keys: KeyRing) -> None:
+        self._engine = engine
+        self._keys = keys
+        self._session: Session | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._session is not None
+
+    def get(self) -> Session:
+        if self._session is None:
+            self._session = Session(
+                self._engine,
+                expire_on_commit=False,
+                info={KEYS: self._keys},  # free text is encrypted with this app's keys
+            )
+        return self._session
+
+    async def close(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        if session.get_transaction() is None or self._engine.dialect.name == "sqlite":
+            # Nothing to release, or SQLite's in-process rollback and pool return: cheaper
+            # than the hop to a thread. PostgreSQL's close is a round trip: off the loop.
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
+
+
 class UnitOfWorkMiddleware:
     def __init__(
         self,
@@ -62,11 +98,7 @@ class UnitOfWorkMiddleware:
         writes = scope["method"] not in SAFE_METHODS or scope["path"].startswith(
             self.committing_prefixes
         )
-        session = Session(
-            self.write_engine if writes else self.read_engine,
-            expire_on_commit=False,
-            info={KEYS: self.keys},  # free text is encrypted with this app's keys
-        )
+        session = RequestSession(self.write_engine if writes else self.read_engine, self.keys)
         scope.setdefault("state", {})["db"] = session
         try:
             if writes:
@@ -74,12 +106,11 @@ class UnitOfWorkMiddleware:
             else:
                 await self.app(scope, receive, send)
         finally:
-            if session.get_transaction() is None:
-                session.close()  # never touched the database: nothing to release, no hop
-            else:
-                await run_in_threadpool(session.close)
+            await session.close()
 
-    async def _write(self, scope: Scope, receive: Receive, send: Send, session: Session) -> None:
+    async def _write(
+        self, scope: Scope, receive: Receive, send: Send, session: RequestSession
+    ) -> None:
         attempt = None
         headers = idempotency.headers_of(scope["headers"])
         key = headers.get("idempotency-key")
@@ -88,7 +119,7 @@ class UnitOfWorkMiddleware:
             try:
                 body = await _read_body(receive)
                 attempt = idempotency.attempt(owner_id, key, scope["method"], scope["path"], body)
-                replay = await run_in_threadpool(idempotency.begin, session, attempt)
+                replay = await run_in_threadpool(idempotency.begin, session.get(), attempt)
             except ProblemError as problem:
                 await problem_response(problem)(scope, receive, send)
                 return
@@ -118,7 +149,7 @@ class UnitOfWorkMiddleware:
             await send(message)
 
     async def _commit_then_stream(
-        self, scope: Scope, receive: Receive, send: Send, session: Session
+        self, scope: Scope, receive: Receive, send: Send, session: RequestSession
     ) -> None:
         """Commit when the response starts, then let its body stream (e.g. an export)."""
         failed = False
@@ -137,15 +168,17 @@ class UnitOfWorkMiddleware:
         scope: Scope,
         receive: Receive,
         send: Send,
-        session: Session,
+        session: RequestSession,
         start: Message,
         attempt: idempotency.Attempt | None = None,
         body: bytes = b"",
     ) -> bool:
         """Commit or roll back for this response; False (and a problem sent) if that failed."""
+        if not session.opened:  # e.g. a 401: nothing was read or written
+            return True
         keep = start["status"] < 400 or scope["state"].get("keeps_writes", False)
         try:
-            await run_in_threadpool(self._finish, session, keep, attempt, start, body)
+            await run_in_threadpool(self._finish, session.get(), keep, attempt, start, body)
         except ProblemError as problem:
             await problem_response(problem)(scope, receive, send)
             return False

@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from app.core.concurrency import IfMatchHeader, set_etag
 from app.core.db import SessionDep
@@ -17,6 +18,9 @@ from app.entries.service import EntryFilters
 from app.safety import schemas as safety
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
+
+# Routes are `async` and run their database work in one threadpool call: a sync route
+# would cost a second hop, for FastAPI's response validation (bench/ANALYSIS.md).
 
 
 async def entry_filters(
@@ -55,14 +59,14 @@ EntryFiltersDep = Annotated[EntryFilters, Depends(entry_filters)]
     "resources at once.",
     responses=problem_responses(401, 403, 409, 413, 422),
 )
-def create_entry(
+async def create_entry(
     data: EntryCreate,
     scope: ClientScope,
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
 ) -> EntryPublic:
-    entry = service.create(session, scope, data)
+    entry = await run_in_threadpool(service.create, session, scope, data)
     set_etag(response, entry)
     entry.safety = safety.for_mood(entry.mood, settings)
     return entry
@@ -75,14 +79,16 @@ def create_entry(
     "`to` exclusive. Follow `next_cursor` for the next page.",
     responses=problem_responses(401, 403, 422),
 )
-def list_entries(
+async def list_entries(
     scope: ClientScope,
     session: SessionDep,
     filters: EntryFiltersDep,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[EntryPublic]:
-    items, next_cursor = service.page(session, scope, filters, limit=limit, cursor=cursor)
+    items, next_cursor = await run_in_threadpool(
+        service.page, session, scope, filters, limit=limit, cursor=cursor
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -91,10 +97,10 @@ def list_entries(
     summary="Read one entry",
     responses=problem_responses(401, 403, 404, 422),
 )
-def read_entry(
+async def read_entry(
     entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
 ) -> EntryPublic:
-    entry = service.get(session, scope, entry_id)
+    entry = await run_in_threadpool(service.get, session, scope, entry_id)
     set_etag(response, entry)
     return entry
 
@@ -106,7 +112,7 @@ def read_entry(
     "replace the old lists.",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def update_entry(
+async def update_entry(
     entry_id: uuid.UUID,
     changes: EntryUpdate,
     scope: ClientScope,
@@ -115,7 +121,7 @@ def update_entry(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> EntryPublic:
-    entry = service.update(session, scope, entry_id, changes, if_match)
+    entry = await run_in_threadpool(service.update, session, scope, entry_id, changes, if_match)
     set_etag(response, entry)
     entry.safety = safety.for_mood(entry.mood, settings)
     return entry
@@ -127,8 +133,8 @@ def update_entry(
     summary="Delete an entry",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def delete_entry(
+async def delete_entry(
     entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
 ) -> Response:
-    service.delete(session, scope, entry_id, if_match)
+    await run_in_threadpool(service.delete, session, scope, entry_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,6 @@
 """Diary entries: what happened, with whom, how it felt."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -12,12 +11,14 @@ from sqlmodel import Session, col, select
 
 from app.core import crud
 from app.core.concurrency import check_if_match
-from app.core.errors import ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.emotions.vocabulary import is_custom
+from app.entries import reads
 from app.entries.schemas import (
+    Communication,
     EmotionIn,
     EmotionPublic,
     EntryCreate,
@@ -122,38 +123,29 @@ def _delete_children(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -
         )
 
 
-def to_public(entries: Sequence[Entry], session: Session, scope: OwnerScope) -> list[EntryPublic]:
-    """Entries with their people and emotions, in two queries for the whole batch."""
-    ids = [entry.id for entry in entries]
-    people: dict[uuid.UUID, list[EntryPersonPublic]] = defaultdict(list)
-    emotions: dict[uuid.UUID, list[EmotionPublic]] = defaultdict(list)
-    if ids:
-        for entry_id, person_id, quality in session.exec(
-            select(EntryPerson.entry_id, EntryPerson.person_id, EntryPerson.quality)
-            .where(*scope.conditions(EntryPerson), col(EntryPerson.entry_id).in_(ids))
-            .order_by(col(EntryPerson.person_id))
-        ):
-            people[entry_id].append(EntryPersonPublic(person_id=person_id, quality=quality))
-        for entry_id, label, intensity, person_id, custom in session.execute(
-            sa_select(
-                col(EntryEmotion.entry_id),
-                col(EntryEmotion.label),
-                col(EntryEmotion.intensity),
-                col(EntryEmotion.person_id),
-                col(EntryEmotion.custom),
+def written(
+    entry: Entry, people: Sequence[EntryPersonIn], emotions: Sequence[EmotionIn]
+) -> EntryPublic:
+    """An entry just written, as the API shows it: from the row and what was sent."""
+    return EntryPublic.model_construct(
+        **{name: getattr(entry, name) for name in reads.ENTRY_FIELDS},
+        people=[
+            EntryPersonPublic.model_construct(person_id=p.person_id, quality=p.quality)
+            for p in sorted(people, key=lambda p: p.person_id)
+        ],
+        emotions=[
+            EmotionPublic.model_construct(
+                label=e.label,
+                intensity=e.intensity,
+                person_id=e.person_id,
+                custom=is_custom(e.label),
             )
-            .where(*scope.conditions(EntryEmotion), col(EntryEmotion.entry_id).in_(ids))
-            .order_by(col(EntryEmotion.entry_id), col(EntryEmotion.position))
-        ):
-            emotions[entry_id].append(
-                EmotionPublic(label=label, intensity=intensity, person_id=person_id, custom=custom)
-            )
-    return [
-        EntryPublic.model_validate(
-            {**entry.model_dump(), "people": people[entry.id], "emotions": emotions[entry.id]}
-        )
-        for entry in entries
-    ]
+            for e in emotions
+        ],
+        communication=(
+            None if entry.communication is None else Communication(**entry.communication)
+        ),
+    )
 
 
 def _check_emotions_name_entry_people(
@@ -171,17 +163,25 @@ def create(session: Session, scope: OwnerScope, data: EntryCreate) -> EntryPubli
     entry = scope.new_row(Entry, data.model_dump(exclude={"id", "people", "emotions"}), data.id)
     crud.insert(session, entry, f"You already have an entry with id {data.id}")
     _write_children(session, scope, entry.id, data.people, data.emotions)
-    return to_public([entry], session, scope)[0]
+    return written(entry, data.people, data.emotions)
 
 
 def get(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic:
-    return to_public([scope.get(session, Entry, entry_id, "entry")], session, scope)[0]
+    found = reads.by_ids(session, scope, [entry_id])
+    if not found:
+        # The same answer whether the id is unknown or belongs to someone else.
+        raise NotFound(f"No entry with id {entry_id}")
+    return found[0]
 
 
 def page(
     session: Session, scope: OwnerScope, filters: EntryFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[EntryPublic], str | None]:
-    stmt = scope.select(Entry).where(*filters.occurred.conditions(col(Entry.occurred_at)))
+    # The page's ids first (a small statement built per request, whatever the filters), then
+    # the entries themselves by a prepared statement.
+    stmt = sa_select(col(Entry.id), col(Entry.occurred_at)).where(
+        *scope.conditions(Entry), *filters.occurred.conditions(col(Entry.occurred_at))
+    )
     if filters.focus_area_id is not None:
         stmt = stmt.where(col(Entry.focus_area_id) == filters.focus_area_id)
     if filters.mood_min is not None:
@@ -213,7 +213,7 @@ def page(
         cursor=cursor,
         newest_first=True,
     )
-    return to_public(rows, session, scope), next_cursor
+    return reads.by_ids(session, scope, [row.id for row in rows]), next_cursor
 
 
 def update(
@@ -226,7 +226,7 @@ def update(
     entry = scope.get(session, Entry, entry_id, "entry")
     check_if_match(if_match, entry)  # before validating: a stale edit is 412 whatever it says
     sent = changes.model_fields_set
-    current = to_public([entry], session, scope)[0]
+    current = get(session, scope, entry_id)
     people = (
         changes.people
         if "people" in sent
@@ -251,7 +251,7 @@ def update(
     if "people" in sent or "emotions" in sent:
         _delete_children(session, scope, entry.id)
         _write_children(session, scope, entry.id, people, emotions)
-    return to_public([entry], session, scope)[0]
+    return written(entry, people, emotions)
 
 
 def delete(session: Session, scope: OwnerScope, entry_id: uuid.UUID, if_match: str | None) -> None:

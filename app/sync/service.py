@@ -9,11 +9,11 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import ValidationFailed
 from app.core.scoping import OwnerScope
-from app.entries import service as entries
+from app.entries import reads as entries
 from app.focus_areas import service as focus_areas
 from app.measures.schemas import MeasurePublic
 from app.models.account import User
-from app.models.diary import Entry, FocusArea, Person
+from app.models.diary import FocusArea, Person
 from app.models.sync import ChangeLogEntry
 from app.models.therapy import Measure, TherapySession
 from app.people.schemas import PersonPublic
@@ -81,7 +81,7 @@ def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -
 
     people_of = focus_areas.person_ids_by_focus_area(session, scope, changed.get("focus_area", []))
     return SyncPage(
-        entries=entries.to_public(rows(Entry, "entry"), session, scope),
+        entries=entries.by_ids(session, scope, changed.get("entry", [])),
         people=[
             PersonPublic.model_validate(p, from_attributes=True) for p in rows(Person, "person")
         ],

@@ -48,6 +48,15 @@ def test_a_canary_in_body_path_and_query_never_reaches_logs_or_metrics(
         assert ana.email not in text
 
 
+def test_unknown_methods_share_one_metrics_label(client: TestClient) -> None:
+    for method in ("FOO", "BAR"):
+        assert client.request(method, "/healthz").status_code == 405
+    metrics = client.get("/metrics").text
+    assert 'http_requests_total{method="other",route="/healthz",status="405"} 2.0' in metrics
+    assert "FOO" not in metrics
+    assert "BAR" not in metrics
+
+
 def test_every_response_has_a_request_id_and_api_responses_are_not_cached(
     client: TestClient,
 ) -> None:
