@@ -80,6 +80,18 @@ def _problems(session: Session, scope: OwnerScope, document: ExportDocument) -> 
     ).one()
     if already_active + len(new_active) > MAX_ACTIVE_FOCUS_AREAS:
         refuse("focus_areas", f"would leave more than {MAX_ACTIVE_FOCUS_AREAS} focus areas active")
+    numbers = dict(
+        session.exec(
+            select(TherapySession.number, TherapySession.id).where(
+                *scope.conditions(TherapySession)
+            )
+        ).all()
+    )
+    for index, therapy_session in enumerate(document.sessions):
+        # A session already in the account (same id) is skipped; a new one needs its number.
+        holder = numbers.setdefault(therapy_session.number, therapy_session.id)
+        if holder != therapy_session.id:
+            refuse(f"sessions.{index}.number", f"session {therapy_session.number} already exists")
     for index, measure in enumerate(document.measures):
         problem = scoring.answers_problem(measure.instrument, measure.answers)
         if problem:

@@ -387,7 +387,13 @@ def three_active_focus_areas(doc: dict[str, Any]) -> str:
     return "body.focus_areas"
 
 
+def two_sessions_with_one_number(doc: dict[str, Any]) -> str:
+    doc["sessions"].append({"id": new_id(), "held_at": "2026-10-08T16:00:00Z", "number": 1})
+    return "body.sessions.1.number"
+
+
 SEMANTIC_PROBLEMS = (
+    two_sessions_with_one_number,
     unknown_focus_area,
     entry_person_not_in_document,
     focus_area_person_not_in_document,
@@ -469,6 +475,17 @@ def test_an_import_with_too_many_active_focus_areas_counts_those_already_there(
     response = client.post("/v1/import", json=third, headers=dana.headers)
     assert_problem(response, 422, "body.focus_areas")
     assert len(list_all(client, dana, "/v1/focus-areas")) == 2
+
+
+def test_an_import_refuses_a_session_number_the_account_already_has(
+    client: TestClient,
+) -> None:
+    dana = register(client)
+    create_session(client, dana, number=1)
+    response = client.post("/v1/import", json=valid_document(), headers=dana.headers)
+    assert_problem(response, 422, "body.sessions.0.number")
+    assert len(list_all(client, dana, "/v1/sessions")) == 1
+    assert list_all(client, dana, "/v1/entries") == []
 
 
 # --- unicode ------------------------------------------------------------------------------
