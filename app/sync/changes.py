@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -33,21 +33,36 @@ SYNCED_TYPES: dict[type[Any], str] = {
 Change = tuple[uuid.UUID, str, uuid.UUID, datetime | None]  # owner, type, id, deleted_at
 
 
+_users = User.__table__  # type: ignore[attr-defined]
+_log = ChangeLogEntry.__table__  # type: ignore[attr-defined]
+# Built once: every write runs them, and building a statement costs more than running it.
+_TAKE_NUMBERS = (
+    update(_users)
+    .where(_users.c.id == bindparam("owner"))
+    .values(change_seq=_users.c.change_seq + bindparam("count"))
+    .returning(_users.c.change_seq)
+)
+
+
+def _upsert(dialect: Any) -> Any:
+    insert = dialect.insert(_log)
+    return insert.on_conflict_do_update(
+        index_elements=[_log.c.owner_id, _log.c.entity_type, _log.c.entity_id],
+        set_={"seq": insert.excluded.seq, "deleted_at": insert.excluded.deleted_at},
+    )
+
+
+_UPSERT = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+
+
 def record(session: Session, changes: Iterable[Change]) -> None:
     """Give each change the owner's next sequence number and upsert it into the log."""
     by_owner: dict[uuid.UUID, list[Change]] = defaultdict(list)
     for change in changes:
         by_owner[change[0]].append(change)
-    users = User.__table__  # type: ignore[attr-defined]
-    log = ChangeLogEntry.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = _UPSERT[session.get_bind().dialect.name]
     for owner_id, owned in by_owner.items():
-        last = session.execute(
-            update(users)
-            .where(users.c.id == owner_id)
-            .values(change_seq=users.c.change_seq + len(owned))
-            .returning(users.c.change_seq)
-        ).scalar_one()
+        last = session.execute(_TAKE_NUMBERS, {"owner": owner_id, "count": len(owned)}).scalar_one()
         rows = [
             {
                 "owner_id": owner_id,
@@ -58,13 +73,7 @@ def record(session: Session, changes: Iterable[Change]) -> None:
             }
             for position, (_, entity_type, entity_id, deleted_at) in enumerate(owned, start=1)
         ]
-        insert = dialect.insert(log).values(rows)
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[log.c.owner_id, log.c.entity_type, log.c.entity_id],
-                set_={"seq": insert.excluded.seq, "deleted_at": insert.excluded.deleted_at},
-            )
-        )
+        session.execute(upsert, rows)
 
 
 def _record_orm_changes(session: Session, _context: Any, _instances: Any) -> None:
