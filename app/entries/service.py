@@ -3,11 +3,13 @@
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from sqlalchemy import bindparam, exists, insert
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import exists, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from app.core import crud
 from app.core.concurrency import check_if_match
@@ -41,13 +43,23 @@ class EntryFilters:
     mood_max: int | None = None
 
 
+def _focus_area_by_id(scope: OwnerScope) -> SelectOfScalar[uuid.UUID]:
+    return select(FocusArea.id).where(
+        *scope.conditions(FocusArea), col(FocusArea.id) == bindparam("focus_area_id")
+    )
+
+
+def _people_by_ids(scope: OwnerScope) -> Select[uuid.UUID, datetime | None]:
+    return select(Person.id, Person.archived_at).where(
+        *scope.conditions(Person), col(Person.id).in_(bindparam("person_ids", expanding=True))
+    )
+
+
 def _check_focus_area(session: Session, scope: OwnerScope, focus_area_id: uuid.UUID | None) -> None:
     if focus_area_id is None:
         return
-    found = session.exec(
-        select(FocusArea.id).where(*scope.conditions(FocusArea), col(FocusArea.id) == focus_area_id)
-    ).first()
-    if found is None:
+    stmt, params = scope.prepared(_focus_area_by_id)
+    if session.exec(stmt, params={**params, "focus_area_id": focus_area_id}).first() is None:
         # Same answer for an unknown id and another client's: nothing is revealed.
         raise ValidationFailed.for_field(
             "body.focus_area_id", f"no focus area with id {focus_area_id}"
@@ -63,13 +75,8 @@ def _check_people(
     ids = [p.person_id for p in people]
     if not ids:
         return
-    archived = dict(
-        session.exec(
-            select(Person.id, Person.archived_at).where(
-                *scope.conditions(Person), col(Person.id).in_(ids)
-            )
-        ).all()
-    )
+    stmt, params = scope.prepared(_people_by_ids)
+    archived = dict(session.exec(stmt, params={**params, "person_ids": ids}).all())
     for index, person_id in enumerate(ids):
         field = f"body.people.{index}.person_id"
         if person_id not in archived:
