@@ -7,8 +7,9 @@ with `Retry-After` until the next minute. RATE_LIMIT_PER_MINUTE=0 switches it of
 
 import time
 import uuid
+from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -26,9 +27,13 @@ class RateLimitMiddleware:
         self.engine = engine
         self.settings = settings
         self.limit = settings.rate_limit_per_minute
+        # Built once: it runs on every authenticated request.
+        self.count_request = _count_request(
+            postgresql if engine.dialect.name == "postgresql" else sqlite
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit <= 0:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         owner_id = caller_id(headers_of(scope["headers"]).get("authorization"), self.settings)
@@ -46,20 +51,29 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
     def _count(self, owner_id: uuid.UUID, minute: int) -> int:
-        table = RateWindow.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(table).values(owner_id=owner_id, minute=minute, requests=1)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[table.c.owner_id, table.c.minute],
-            set_={"requests": table.c.requests + 1},
-        ).returning(table.c.requests)
+        window = {"owner_id": owner_id, "minute": minute}
         try:
             with self.engine.begin() as connection:
-                count = int(connection.execute(upsert).scalar_one())
+                count = int(connection.execute(self.count_request, window).scalar_one())
                 if count == 1:  # first request of a new minute: forget the older windows
-                    connection.execute(
-                        delete(table).where(table.c.owner_id == owner_id, table.c.minute < minute)
-                    )
+                    connection.execute(_FORGET_OLDER, window)
         except IntegrityError:
             return 0  # a token of an erased account: not counted, and refused (401) further in
         return count
+
+
+_windows = RateWindow.__table__  # type: ignore[attr-defined]
+_FORGET_OLDER = delete(_windows).where(
+    _windows.c.owner_id == bindparam("owner_id"), _windows.c.minute < bindparam("minute")
+)
+
+
+def _count_request(dialect: Any) -> Any:
+    """One more request in the caller's window, returning the window's count."""
+    insert = dialect.insert(_windows).values(
+        owner_id=bindparam("owner_id"), minute=bindparam("minute"), requests=1
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[_windows.c.owner_id, _windows.c.minute],
+        set_={"requests": _windows.c.requests + 1},
+    ).returning(_windows.c.requests)
