@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, or_, true
 from sqlalchemy import select as sa_select
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from app.core.field_encryption import decrypt_column
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
-from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person
+from app.models.diary import EARLIEST, Entry, EntryEmotion, EntryPerson, FocusArea, Person
 from app.models.therapy import Measure, TherapySession
 from app.summaries import localtime
 from app.summaries.schemas import (
@@ -52,6 +52,57 @@ def _entries(scope: OwnerScope, time_range: TimeRange, *columns: Any) -> Select[
     )
 
 
+def _entry_conditions(scope: OwnerScope, time_range: TimeRange) -> list[ColumnElement[bool]]:
+    """The scoped entries in the range, for reading them all (their moods, their ids)."""
+    # Bounded below even for all time (no entry is before EARLIEST): SQLite then reads the
+    # entries through (owner_id, occurred_at), in time order, which is mostly the table's
+    # own order (a diary is written as things happen). Through the other owner_id indexes,
+    # which it may pick otherwise, reading their moods takes twice as long.
+    bounded = TimeRange(time_range.start or EARLIEST, time_range.end)
+    return [*scope.conditions(Entry), *bounded.conditions(col(Entry.occurred_at))]
+
+
+def _emotion_conditions(scope: OwnerScope, time_range: TimeRange) -> list[ColumnElement[bool]]:
+    """The emotions of the scoped entries in the range.
+
+    When the scope and range keep all of the owner's entries, the owner is enough: no
+    entries to read. Otherwise the entries are filtered once, into a set of ids, rather than
+    looked up again for every emotion.
+    """
+    conditions = scope.conditions(EntryEmotion)
+    if not scope.include_private or time_range != TimeRange():
+        scoped_ids = sa_select(col(Entry.id)).where(*_entry_conditions(scope, time_range))
+        conditions.append(col(EntryEmotion.entry_id).in_(scoped_ids))
+    return conditions
+
+
+def _per_person(scope: OwnerScope, time_range: TimeRange) -> Subquery:
+    """Per person named in the scoped entries in the range: entries, their mood sum and
+    the mean quality of contact."""
+    # A LEFT JOIN so that the entries drive it (SQLite reads each entry once and finds its
+    # people by primary key, instead of reading an entry again for each person named);
+    # the entries that name nobody form a NULL group, which matches no person.
+    return (
+        sa_select(
+            col(EntryPerson.person_id).label("person_id"),
+            func.count().label("entries"),
+            func.sum(col(Entry.mood)).label("mood_sum"),
+            _mean(EntryPerson.quality).label("mean_quality"),
+        )
+        .select_from(Entry)
+        .outerjoin(
+            EntryPerson,
+            and_(
+                col(EntryPerson.owner_id) == col(Entry.owner_id),
+                col(EntryPerson.entry_id) == col(Entry.id),
+            ),
+        )
+        .where(*_entry_conditions(scope, time_range))
+        .group_by(col(EntryPerson.person_id))
+        .subquery("per_person")
+    )
+
+
 def _emotion_stats(rows: Any) -> list[EmotionStat]:
     return [
         EmotionStat(label=label, count=count, mean_intensity=float(mean))
@@ -67,57 +118,41 @@ def _ratio(numerator: float, denominator: int) -> float | None:
 
 
 def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -> MoodByPerson:
-    entries = _entries(scope, time_range).cte("scoped_entries")
-    per_person = (
-        sa_select(
-            col(EntryPerson.person_id).label("person_id"),
-            func.count().label("entries"),
-            func.sum(entries.c.mood).label("mood_sum"),
-            _mean(EntryPerson.quality).label("mean_quality"),
-        )
-        .join_from(EntryPerson, entries, col(EntryPerson.entry_id) == entries.c.id)
-        .where(*scope.conditions(EntryPerson))
-        .group_by(col(EntryPerson.person_id))
-        .cte("per_person")
-    )
-    total_entries = sa_select(func.count()).select_from(entries).scalar_subquery()
-    total_mood = sa_select(func.coalesce(func.sum(entries.c.mood), 0)).select_from(entries)
+    per_person = _per_person(scope, time_range)
+    named = func.coalesce(per_person.c.entries, 0)
     rows = session.execute(
         sa_select(
             col(Person.id),
             col(Person.name),
             col(Person.closeness),
-            func.coalesce(per_person.c.entries, 0),
+            named,
             func.coalesce(per_person.c.mood_sum, 0),
             per_person.c.mean_quality,
-            total_entries,
-            total_mood.scalar_subquery(),
         )
         .outerjoin(per_person, per_person.c.person_id == col(Person.id))
         .where(
             *scope.conditions(Person),
             or_(col(Person.archived_at).is_(None), per_person.c.entries > 0),
         )
-        .order_by(func.coalesce(per_person.c.entries, 0).desc(), col(Person.id))
+        .order_by(named.desc(), col(Person.id))
     ).all()
-    if rows:
-        count, mood_sum = rows[0][6], rows[0][7]
-    else:
-        count, mood_sum = session.execute(
-            sa_select(total_entries, total_mood.scalar_subquery())
-        ).one()
-    emotions = _top_emotions_per_person(session, scope, entries)
+    count, mood_sum = session.execute(
+        sa_select(func.count(), func.coalesce(func.sum(col(Entry.mood)), 0)).where(
+            *_entry_conditions(scope, time_range)
+        )
+    ).one()
+    emotions = _top_emotions_per_person(session, scope, time_range)
 
     people = []
-    for person_id, name, closeness, named, named_sum, mean_quality, *_ in rows:
-        mean = _ratio(named_sum, named)
-        without = _ratio(mood_sum - named_sum, count - named)
+    for person_id, name, closeness, named_count, named_sum, mean_quality in rows:
+        mean = _ratio(named_sum, named_count)
+        without = _ratio(mood_sum - named_sum, count - named_count)
         people.append(
             PersonMood(
                 person_id=person_id,
                 name=decrypt_column(session, Person, "name", scope.owner_id, person_id, name),
                 closeness=closeness,
-                entries=named,
+                entries=named_count,
                 mean_mood=mean,
                 mean_mood_without=without,
                 delta=mean - without if mean is not None and without is not None else None,
@@ -133,30 +168,33 @@ def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -
 
 
 def _top_emotions_per_person(
-    session: Session, scope: OwnerScope, entries: Any
+    session: Session, scope: OwnerScope, time_range: TimeRange
 ) -> dict[uuid.UUID, list[EmotionStat]]:
-    # An emotion about nobody in particular counts for every person of its entry.
+    # An emotion about one person counts for that person (always one of its entry's
+    # people); one about nobody in particular counts for every person its entry names.
+    person_id = func.coalesce(col(EntryEmotion.person_id), col(EntryPerson.person_id))
+    # Only the latter look their entry's people up: a NULL key finds no row without a
+    # search (as a separate ON condition, SQLite would search, then discard the rows).
+    entry_of_emotion_about_nobody = case(
+        (col(EntryEmotion.person_id).is_(None), col(EntryEmotion.entry_id))
+    )
     per_label = (
         sa_select(
-            col(EntryPerson.person_id).label("person_id"),
+            person_id.label("person_id"),
             col(EntryEmotion.label).label("label"),
             func.count().label("count"),
             _mean(EntryEmotion.intensity).label("mean_intensity"),
         )
-        .join_from(EntryEmotion, entries, col(EntryEmotion.entry_id) == entries.c.id)
-        .join(
+        .select_from(EntryEmotion)
+        .outerjoin(
             EntryPerson,
             and_(
                 col(EntryPerson.owner_id) == col(EntryEmotion.owner_id),
-                col(EntryPerson.entry_id) == col(EntryEmotion.entry_id),
-                or_(
-                    col(EntryEmotion.person_id).is_(None),
-                    col(EntryEmotion.person_id) == col(EntryPerson.person_id),
-                ),
+                col(EntryPerson.entry_id) == entry_of_emotion_about_nobody,
             ),
         )
-        .where(*scope.conditions(EntryEmotion))
-        .group_by(col(EntryPerson.person_id), col(EntryEmotion.label))
+        .where(*_emotion_conditions(scope, time_range), person_id.is_not(None))
+        .group_by(person_id, col(EntryEmotion.label))
         .subquery()
     )
     ranked = sa_select(
@@ -169,12 +207,12 @@ def _top_emotions_per_person(
         .label("rank"),
     ).subquery()
     found: dict[uuid.UUID, list[EmotionStat]] = {}
-    for person_id, label, count, mean in session.execute(
+    for person, label, count, mean in session.execute(
         sa_select(ranked.c.person_id, ranked.c.label, ranked.c.count, ranked.c.mean_intensity)
         .where(ranked.c.rank <= TOP_EMOTIONS)
         .order_by(ranked.c.person_id, ranked.c.rank)
     ):
-        found.setdefault(person_id, []).extend(_emotion_stats([(label, count, mean)]))
+        found.setdefault(person, []).extend(_emotion_stats([(label, count, mean)]))
     return found
 
 
@@ -362,41 +400,27 @@ def between_sessions(
     span = TimeRange(before.start if before else interval.start, interval.end)
     entries_count, mean_mood, previous_mean = session.execute(
         sa_select(func.count(case((within, 1))), func.avg(case((within, mood))), mean_before).where(
-            *scope.conditions(Entry), *span.conditions(occurred_at)
+            *_entry_conditions(scope, span)
         )
     ).one()
 
-    entries = _entries(scope, interval).cte("interval_entries")
+    per_person = _per_person(scope, interval)
     people_rows = session.execute(
-        sa_select(
-            col(Person.id),
-            col(Person.name),
-            func.count(),
-            _mean(entries.c.mood),
-        )
-        .join_from(EntryPerson, entries, col(EntryPerson.entry_id) == entries.c.id)
-        .join(
-            Person,
-            and_(
-                col(Person.owner_id) == col(EntryPerson.owner_id),
-                col(Person.id) == col(EntryPerson.person_id),
-            ),
-        )
-        .where(*scope.conditions(EntryPerson))
-        .group_by(col(Person.id), col(Person.name))
-        .order_by(func.count().desc(), col(Person.id))
+        sa_select(col(Person.id), col(Person.name), per_person.c.entries, per_person.c.mood_sum)
+        .join_from(per_person, Person, per_person.c.person_id == col(Person.id))
+        .where(*scope.conditions(Person))
+        .order_by(per_person.c.entries.desc(), col(Person.id))
     )
     emotion_rows = session.execute(
         sa_select(col(EntryEmotion.label), func.count(), _mean(EntryEmotion.intensity))
-        .join_from(EntryEmotion, entries, col(EntryEmotion.entry_id) == entries.c.id)
-        .where(*scope.conditions(EntryEmotion))
+        .where(*_emotion_conditions(scope, interval))
         .group_by(col(EntryEmotion.label))
         .order_by(func.count().desc(), col(EntryEmotion.label))
         .limit(TOP_EMOTIONS)
     )
     lowest = session.execute(
         sa_select(col(Entry.id), col(Entry.occurred_at), col(Entry.mood), col(Entry.event_type))
-        .where(*scope.conditions(Entry), *interval.conditions(occurred_at))
+        .where(*_entry_conditions(scope, interval))
         .order_by(col(Entry.mood), occurred_at.desc(), col(Entry.id))
         .limit(LOWEST_MOOD_ENTRIES)
     )
@@ -421,9 +445,9 @@ def between_sessions(
                 person_id=pid,
                 name=decrypt_column(session, Person, "name", scope.owner_id, pid, name),
                 entries=n,
-                mean_mood=mean,
+                mean_mood=mood_sum / n,
             )
-            for pid, name, n, mean in people_rows
+            for pid, name, n, mood_sum in people_rows
         ],
         top_emotions=_emotion_stats(emotion_rows),
         lowest_mood_entries=[

@@ -4,12 +4,13 @@ Hypothesis draws whole diaries — people (some archived later), focus areas, en
 moods, qualities and emotions (some about one person), private entries, therapy sessions and
 measures — in time zones with odd offsets, at instants around DST changes and local
 Sunday/Monday midnights. Each example registers one account and writes the diary through
-the API; `tests/summaries/reference.py` computes what each summary must be.
+the API; `tests/summaries/reference.py` computes what each summary must be, for the client
+and for a therapist the diary is shared with (who sees no private entry).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from tests.factories import (
     create_session,
     register,
     set_timezone,
+    share_with,
 )
 from tests.summaries import reference
 from tests.summaries.reference import Diary
@@ -244,27 +246,23 @@ def range_params(plan: Plan) -> dict[str, str]:
     return params
 
 
-def summary(client: TestClient, account: Account, kind: str, **params: Any) -> Any:
-    response = client.get(f"/v1/summaries/{kind}", params=params, headers=account.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-@REFERENCE_SETTINGS
-@given(plan=plans())
-def test_every_summary_equals_the_reference(client: TestClient, plan: Plan) -> None:
-    note(f"plan: {plan!r}")
-    account, diary = write(client, plan)
+def differences_from_reference(
+    client: TestClient, viewer: Account, summaries: str, diary: Diary, plan: Plan
+) -> list[str]:
+    """What `viewer` gets from every summary under `summaries` (a path) against the
+    reference over `diary`: one line per difference."""
     found: list[str] = []
 
     def check(kind: str, expected: Any, what: str, **params: Any) -> None:
-        body = summary(client, account, kind, **params)
+        response = client.get(f"{summaries}/{kind}", params=params, headers=viewer.headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
         if kind == "focus-areas":  # the API promises no order: compare by id
             areas = body["focus_areas"]
             body = {area["focus_area_id"]: area for area in areas}
             if len(body) != len(areas):
-                found.append(f"{what}: a focus area is listed twice: {areas}")
-        found.extend(reference.differences(body, expected, what))
+                found.append(f"{summaries} {what}: a focus area is listed twice: {areas}")
+        found.extend(reference.differences(body, expected, f"{summaries} {what}"))
 
     window = range_params(plan)
     start, end = plan.start, plan.end
@@ -278,4 +276,20 @@ def test_every_summary_equals_the_reference(client: TestClient, plan: Plan) -> N
     for held in diary.sessions:
         expected = reference.between_sessions(diary, held.id)
         check("between-sessions", expected, f"interval to #{held.number}", session_id=held.id)
+    return found
+
+
+@REFERENCE_SETTINGS
+@given(plan=plans())
+def test_every_summary_equals_the_reference(client: TestClient, plan: Plan) -> None:
+    note(f"plan: {plan!r}")
+    account, diary = write(client, plan)
+    therapist = register(client, role="therapist", name="Dr Lee")
+    share_with(client, account, therapist, "summaries")
+    shared = replace(diary, entries=[entry for entry in diary.entries if not entry.private])
+
+    found = differences_from_reference(client, account, "/v1/summaries", diary, plan)
+    # The therapist's summaries of the client are the same without the private entries.
+    therapists_view = f"/v1/therapist/clients/{account.id}/summaries"
+    found += differences_from_reference(client, therapist, therapists_view, shared, plan)
     assert not found, "\n".join(found)
