@@ -44,7 +44,7 @@ def json_document(source: DiarySource) -> Iterator[bytes]:
     yield _dumps(head)[:-1] + b',"entries":['
     first = True
     for batch in source.entry_batches():
-        chunk = b",".join(_dumps(entry) for entry in batch)
+        chunk = _dumps(batch)[1:-1]  # one call for the batch; without its brackets
         yield chunk if first else b"," + chunk
         first = False
     yield b"]}"
@@ -142,7 +142,8 @@ def fhir_bundle(source: DiarySource) -> Iterator[bytes]:
             }
         )
     areas = list(source.focus_areas())
-    problem_areas = {area["id"]: area["problem_area"] for area in areas}
+    # Keyed by id text, as the entries name their focus area.
+    problem_areas = {str(area["id"]): area["problem_area"] for area in areas}
     for area in areas:
         yield b"," + _entry(
             {

@@ -199,6 +199,23 @@ def test_fhir_is_an_r4_collection_bundle_of_the_diary(client: TestClient, diary:
         assert focus == {f"urn:uuid:{p['person_id']}" for p in entry["people"]}
 
 
+def test_fhir_mood_observations_carry_their_focus_areas_problem_area(
+    client: TestClient, diary: Diary
+) -> None:
+    observations = mood_observations(fhir_bundle(download(client, diary.account, "fhir")))
+    problem_areas = {a["id"]: a["problem_area"] for a in diary.focus_areas.values()}
+    for entry in diary.entries.values():
+        areas = [
+            c.valueCodeableConcept.coding[0].code
+            for c in observations[entry["id"]].component or []
+            if c.code.coding[0].code == "ipt-focus-area"
+        ]
+        expected = [problem_areas[entry["focus_area_id"]]] if entry["focus_area_id"] else []
+        assert areas == expected, entry["event"]
+    # Both focus areas are named, and some entries name none.
+    assert {e["focus_area_id"] for e in diary.entries.values()} > set(problem_areas)
+
+
 def test_fhir_has_the_phq9_and_gad7_totals_with_their_loinc_codes(
     client: TestClient, diary: Diary
 ) -> None:
