@@ -555,6 +555,7 @@ def py_spy_recording(py_spy: str, pid: int, seconds: int, out: Path) -> Iterator
     process at each sample (the default) attributed nearly every sample to the event-loop
     thread, which the in-process stage costs contradict. Yields a dict that gets the summary
     afterwards."""
+    out.parent.mkdir(parents=True, exist_ok=True)  # bench/out/ is not in a fresh clone
     spy = subprocess.Popen(
         [
             *(py_spy, "record", "--pid", str(pid), "--rate", "250", "--gil", "--nonblocking"),
