@@ -34,7 +34,7 @@ from app.core.db import _configure_sqlite
 from app.core.errors import NotFound, Unauthorized
 from app.core.field_encryption import KEYS
 from app.core.scoping import OwnerScope, _client_scope
-from app.core.security import _decode_access_token, _require_client, oauth2_scheme
+from app.core.security import _require_client, decode_access_token, oauth2_scheme
 from app.core.settings import Settings, get_settings
 from app.entries.schemas import EmotionPublic, EntryPersonPublic, EntryPublic
 from app.main import create_app
@@ -93,7 +93,7 @@ async def authenticated_user_async(
     """app.core.security.authenticated_user, awaiting the same query."""
     if not token:
         raise Unauthorized("Missing bearer token")
-    user_id, login_session_id = _decode_access_token(token, settings)
+    user_id, login_session_id = decode_access_token(token, settings)
     result = await session.exec(
         select(User)
         .join(LoginSession, col(LoginSession.owner_id) == col(User.id))

@@ -479,7 +479,7 @@ STAGES = (
     ("unit of work: Session() per request + session close", "Session.__init__|Session.close"),
     ("authentication (JWT decode + caller/login-session query)",
      "authenticated_caller|authenticated_user"),
-    ("… of which JWT decode (PyJWT)", "_decode_access_token"),
+    ("… of which JWT decode (PyJWT)", "decode_access_token"),
     ("loading the entry / page rows", "OwnerScope.get |keyset_page|by_ids"),
     ("building EntryPublic (decryption, validation)", "public "),
     ("model_validate / model_dump (pydantic, SQLModel)", "model_validate|model_dump"),

@@ -75,7 +75,7 @@ def _stages(
     from app.core.field_encryption import KEYS, associated_data
     from app.core.pagination import Page
     from app.core.scoping import OwnerScope
-    from app.core.security import _decode_access_token, authenticated_caller, authenticated_user
+    from app.core.security import authenticated_caller, authenticated_user, decode_access_token
     from app.entries import reads, service
     from app.entries.schemas import EntryPublic
     from app.entries.service import EntryFilters
@@ -100,7 +100,7 @@ def _stages(
 
         return call
 
-    user_id, _ = _decode_access_token(token, settings)
+    user_id, _ = decode_access_token(token, settings)
     with session() as s:
         user = authenticated_user(s, token, settings)
         scope = OwnerScope(owner_id=user.id, timezone=user.timezone)
@@ -198,7 +198,7 @@ def _stages(
         ("session open + `SELECT 1` + close", _median_us(
             in_session(lambda s: s.execute(text("SELECT 1")).all()), repeat)),
         ("JWT decode and check (PyJWT)", _median_us(
-            lambda: _decode_access_token(token, settings), repeat)),
+            lambda: decode_access_token(token, settings), repeat)),
         ("authenticated_caller (JWT + id/role/timezone query: diary routes)", _median_us(
             in_session(lambda s: authenticated_caller(s, token, settings)), repeat)),
         ("authenticated_user (JWT + whole account, decrypted: /v1/me, therapists)", _median_us(

@@ -12,13 +12,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-import jwt
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
-from app.core.errors import Conflict, ValidationFailed
+from app.core.errors import Conflict, Unauthorized, ValidationFailed
 from app.core.field_encryption import keys_of
-from app.core.security import JWT_ALGORITHM
+from app.core.security import decode_access_token
 from app.core.settings import Settings
 from app.models.base import utcnow
 from app.models.sync import IdempotencyRecord
@@ -47,15 +46,8 @@ def caller_id(authorization: str | None, settings: Settings) -> uuid.UUID | None
     if not authorization or not authorization.lower().startswith("bearer "):
         return None
     try:
-        claims = jwt.decode(
-            authorization[7:],
-            settings.secret_key.get_secret_value(),
-            algorithms=[JWT_ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-        )
-        return uuid.UUID(claims["sub"])
-    except (jwt.InvalidTokenError, KeyError, ValueError):
+        return decode_access_token(authorization[7:], settings)[0]
+    except Unauthorized:
         return None
 
 

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import idempotency
 from app.core.crypto import KeyRing
-from app.core.db import SAFE_METHODS, WRITE_OPTION
+from app.core.db import ON_EVENT_LOOP, SAFE_METHODS, WRITE_OPTION
 from app.core.errors import (
     Conflict,
     PayloadTooLarge,
@@ -36,11 +36,13 @@ class RequestSession:
     """A request's session, opened on first use: a request that never touches the database
     (`/healthz`, `/metrics`, a 401) pays for no session at all."""
 
-    __slots__ = ("_engine", "_keys", "_session")
+    __slots__ = ("_engine", "_info", "_session")
 
-    def __init__(self, engine: Engine, keys: KeyRing) -> None:
+    def __init__(self, engine: Engine, keys: KeyRing, writes: bool) -> None:
         self._engine = engine
-        self._keys = keys
+        # Free text is encrypted with this app's keys; a SQLite read's quick work runs on
+        # the event loop (app.core.db.run_quick).
+        self._info = {KEYS: keys, ON_EVENT_LOOP: not writes and engine.dialect.name == "sqlite"}
         self._session: Session | None = None
 
     @property
@@ -49,11 +51,7 @@ class RequestSession:
 
     def get(self) -> Session:
         if self._session is None:
-            self._session = Session(
-                self._engine,
-                expire_on_commit=False,
-                info={KEYS: self._keys},  # free text is encrypted with this app's keys
-            )
+            self._session = Session(self._engine, expire_on_commit=False, info=dict(self._info))
         return self._session
 
     async def close(self) -> None:
@@ -98,7 +96,9 @@ class UnitOfWorkMiddleware:
         writes = scope["method"] not in SAFE_METHODS or scope["path"].startswith(
             self.committing_prefixes
         )
-        session = RequestSession(self.write_engine if writes else self.read_engine, self.keys)
+        session = RequestSession(
+            self.write_engine if writes else self.read_engine, self.keys, writes
+        )
         scope.setdefault("state", {})["db"] = session
         try:
             if writes:

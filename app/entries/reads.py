@@ -95,7 +95,7 @@ ENTRY_FIELDS = (
 _COLUMNS = (*(getattr(Entry, name) for name in ENTRY_FIELDS), Entry.communication)
 
 
-_IDS = "entry_ids"
+_ID, _IDS = "entry_id", "entry_ids"
 
 
 def select_entries(scope: OwnerScope) -> Select[Any]:
@@ -132,6 +132,17 @@ def public(session: Session, scope: OwnerScope, rows: Sequence[Row[Any]]) -> lis
     return entries
 
 
+def _entry_by_id(scope: OwnerScope) -> Select[Any]:
+    return select_entries(scope).where(col(Entry.id) == bindparam(_ID))
+
+
+def by_id(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic | None:
+    """The entry, if the scope may see it (an `IN` list would be rendered on every call)."""
+    stmt, params = scope.prepared(_entry_by_id)
+    row = session.connection().execute(stmt, {**params, _ID: entry_id}).first()
+    return None if row is None else public(session, scope, [row])[0]
+
+
 def _entries_by_ids(scope: OwnerScope) -> Select[Any]:
     return select_entries(scope).where(col(Entry.id).in_(bindparam(_IDS, expanding=True)))
 
@@ -141,6 +152,7 @@ def by_ids(session: Session, scope: OwnerScope, ids: Sequence[uuid.UUID]) -> lis
     if not ids:
         return []
     stmt, params = scope.prepared(_entries_by_ids)
-    rows = session.execute(stmt, {**params, _IDS: list(ids)}).all()
+    # On the session's connection: column selects need none of the ORM's execution layer.
+    rows = session.connection().execute(stmt, {**params, _IDS: list(ids)}).all()
     position = {entry_id: index for index, entry_id in enumerate(ids)}
     return public(session, scope, sorted(rows, key=lambda row: position[row.id]))

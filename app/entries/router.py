@@ -2,10 +2,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from app.core.concurrency import IfMatchHeader, set_etag
-from app.core.db import SessionDep
+from app.core.db import SessionDep, run_quick
 from app.core.errors import ValidationFailed, problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
@@ -19,8 +18,9 @@ from app.safety import schemas as safety
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
-# Routes are `async` and run their database work in one threadpool call: a sync route
-# would cost a second hop, for FastAPI's response validation (bench/ANALYSIS.md).
+# Routes are `async` and run their database work in one `run_quick` call (on the event loop
+# for a SQLite read, else one threadpool hop): a sync route would cost a second hop, for
+# FastAPI's response validation (bench/ANALYSIS.md).
 
 
 async def entry_filters(
@@ -66,7 +66,7 @@ async def create_entry(
     settings: SettingsDep,
     response: Response,
 ) -> EntryPublic:
-    entry = await run_in_threadpool(service.create, session, scope, data)
+    entry = await run_quick(session, service.create, session, scope, data)
     set_etag(response, entry)
     entry.safety = safety.for_mood(entry.mood, settings)
     return entry
@@ -86,8 +86,8 @@ async def list_entries(
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[EntryPublic]:
-    items, next_cursor = await run_in_threadpool(
-        service.page, session, scope, filters, limit=limit, cursor=cursor
+    items, next_cursor = await run_quick(
+        session, service.page, session, scope, filters, limit=limit, cursor=cursor
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -100,7 +100,7 @@ async def list_entries(
 async def read_entry(
     entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
 ) -> EntryPublic:
-    entry = await run_in_threadpool(service.get, session, scope, entry_id)
+    entry = await run_quick(session, service.get, session, scope, entry_id)
     set_etag(response, entry)
     return entry
 
@@ -121,7 +121,7 @@ async def update_entry(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> EntryPublic:
-    entry = await run_in_threadpool(service.update, session, scope, entry_id, changes, if_match)
+    entry = await run_quick(session, service.update, session, scope, entry_id, changes, if_match)
     set_etag(response, entry)
     entry.safety = safety.for_mood(entry.mood, settings)
     return entry
@@ -136,5 +136,5 @@ async def update_entry(
 async def delete_entry(
     entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
 ) -> Response:
-    await run_in_threadpool(service.delete, session, scope, entry_id, if_match)
+    await run_quick(session, service.delete, session, scope, entry_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

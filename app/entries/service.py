@@ -174,11 +174,11 @@ def create(session: Session, scope: OwnerScope, data: EntryCreate) -> EntryPubli
 
 
 def get(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic:
-    found = reads.by_ids(session, scope, [entry_id])
-    if not found:
+    found = reads.by_id(session, scope, entry_id)
+    if found is None:
         # The same answer whether the id is unknown or belongs to someone else.
         raise NotFound(f"No entry with id {entry_id}")
-    return found[0]
+    return found
 
 
 def page(

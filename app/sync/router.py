@@ -1,9 +1,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
-from app.core.db import SessionDep
+from app.core.db import SessionDep, run_quick
 from app.core.errors import problem_responses
 from app.core.pagination import LimitParam
 from app.core.scoping import ClientScope
@@ -28,5 +27,6 @@ async def sync(
     limit: LimitParam = 50,
 ) -> SyncPage:
     start = service.decode_anchor(since) if since is not None else 0
-    # One hop for the database work; a sync route would take a second for validation.
-    return await run_in_threadpool(service.changes_since, session, scope, start, limit)
+    # One call for the database work (app.core.db.run_quick); a sync route would take a
+    # second hop for validation.
+    return await run_quick(session, service.changes_since, session, scope, start, limit)

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -210,6 +211,22 @@ def test_expired_access_token_is_refused(client: TestClient, holder: Account) ->
     past = datetime.now(UTC) - timedelta(hours=1)
     claims = {**valid_claims(holder), "iat": past - timedelta(minutes=15), "exp": past}
     assert_refused(client, forge(claims))
+
+
+def test_a_token_accepted_before_its_expiry_is_refused_from_then_on(
+    client: TestClient, holder: Account
+) -> None:
+    """Checked tokens are remembered (app.core.security.verified_claims): expiry must still
+    count on every use, for the account and the diary routes alike."""
+    expires = int(datetime.now(UTC).timestamp()) + 2
+    token = forge({**valid_claims(holder), "exp": expires})
+    assert_accepted(client, token)
+    assert client.get("/v1/entries", headers=bearer(token)).status_code == 200
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    assert_refused(client, token)
+    response = client.get("/v1/entries", headers=bearer(token))
+    assert_problem(response, 401)
+    assert "expired" in response.json()["detail"]
 
 
 def test_token_without_exp_is_refused(client: TestClient, holder: Account) -> None:
