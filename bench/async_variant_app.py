@@ -31,14 +31,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.concurrency import set_etag
 from app.core.db import _configure_sqlite
-from app.core.errors import NotFound, Unauthorized
+from app.core.errors import Forbidden, NotFound, Unauthorized
 from app.core.field_encryption import KEYS
-from app.core.scoping import OwnerScope, _client_scope
-from app.core.security import _require_client, decode_access_token, oauth2_scheme
+from app.core.scoping import OwnerScope
+from app.core.security import decode_access_token, oauth2_scheme
 from app.core.settings import Settings, get_settings
 from app.entries.schemas import EmotionPublic, EntryPersonPublic, EntryPublic
 from app.main import create_app
-from app.models.account import LoginSession, User
+from app.models.account import LoginSession, Role, User
 from app.models.diary import Entry, EntryEmotion, EntryPerson
 
 ASYNC_PREFIX = "/bench/async/entries"
@@ -109,16 +109,12 @@ async def authenticated_user_async(
     return user
 
 
-async def _require_client_async(
-    user: Annotated[User, Depends(authenticated_user_async)],
-) -> User:
-    return await _require_client(user)
-
-
 async def _client_scope_async(
-    user: Annotated[User, Depends(_require_client_async)],
+    user: Annotated[User, Depends(authenticated_user_async)],
 ) -> OwnerScope:
-    return await _client_scope(user)
+    if user.role is not Role.client:
+        raise Forbidden("This endpoint is for client accounts")
+    return OwnerScope(owner_id=user.id, timezone=user.timezone)
 
 
 AsyncClientScope = Annotated[OwnerScope, Depends(_client_scope_async)]

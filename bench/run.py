@@ -478,7 +478,7 @@ STAGES = (
     ("request id + security headers (uuid4, MutableHeaders)", "uuid4|MutableHeaders"),
     ("unit of work: Session() per request + session close", "Session.__init__|Session.close"),
     ("authentication (JWT decode + caller/login-session query)",
-     "authenticated_caller|authenticated_user"),
+     "caller_of|authenticated_user"),
     ("… of which JWT decode (PyJWT)", "decode_access_token"),
     ("loading the entry / page rows", "OwnerScope.get |keyset_page|by_ids"),
     ("building EntryPublic (decryption, validation)", "public "),

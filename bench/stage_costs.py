@@ -75,7 +75,7 @@ def _stages(
     from app.core.field_encryption import KEYS, associated_data
     from app.core.pagination import Page
     from app.core.scoping import OwnerScope
-    from app.core.security import authenticated_caller, authenticated_user, decode_access_token
+    from app.core.security import authenticated_user, caller_of, decode_access_token
     from app.entries import reads, service
     from app.entries.schemas import EntryPublic
     from app.entries.service import EntryFilters
@@ -199,8 +199,8 @@ def _stages(
             in_session(lambda s: s.execute(text("SELECT 1")).all()), repeat)),
         ("JWT decode and check (PyJWT)", _median_us(
             lambda: decode_access_token(token, settings), repeat)),
-        ("authenticated_caller (JWT + id/role/timezone query: diary routes)", _median_us(
-            in_session(lambda s: authenticated_caller(s, token, settings)), repeat)),
+        ("caller_of (JWT + id/role/timezone query: diary routes)", _median_us(
+            in_session(lambda s: caller_of(s, token, settings)), repeat)),
         ("authenticated_user (JWT + whole account, decrypted: /v1/me, therapists)", _median_us(
             in_session(lambda s: authenticated_user(s, token, settings)), repeat)),
         ("load one entry (ORM, 3 fields decrypted)", _median_us(

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, Executable, bindparam, false
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import NotFound
-from app.core.security import CurrentClient
+from app.core.security import BearerToken, authenticated_client
 from app.models.account import User
 from app.models.diary import Entry
 
@@ -98,8 +98,9 @@ def lock_owner(session: Session, scope: OwnerScope) -> None:
     session.exec(select(User.id).where(col(User.id) == scope.owner_id).with_for_update()).first()
 
 
-async def _client_scope(user: CurrentClient) -> OwnerScope:
-    return OwnerScope(owner_id=user.id, timezone=user.timezone)
+async def _client_scope(request: Request, token: BearerToken) -> OwnerScope:
+    caller = await authenticated_client(request, token)
+    return OwnerScope(owner_id=caller.id, timezone=caller.timezone)
 
 
 ClientScope = Annotated[OwnerScope, Depends(_client_scope)]

@@ -79,11 +79,11 @@ def get_settings() -> Settings:
     return Settings()
 
 
-async def _app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     # The app's own settings (tests build apps with their own). Not dependency_overrides:
     # while any override exists FastAPI re-resolves the dependency graph on every request.
     settings: Settings = request.app.state.settings
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(_app_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
