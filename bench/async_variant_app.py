@@ -60,7 +60,7 @@ def create_async_db_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(url, connect_args={"timeout": 10})
         # The same PRAGMAs, BEGIN handling and SQL functions as the sync engine.
-        _configure_sqlite(engine.sync_engine)
+        _configure_sqlite(engine.sync_engine, None)
         return engine
     return create_async_engine(
         url,

@@ -1,6 +1,8 @@
 """Engine, per-request session and the few places where SQLite and PostgreSQL differ."""
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ ON_EVENT_LOOP = "ipt_on_event_loop"  # Session.info: its quick work runs on the 
 BUSY_TIMEOUT_MS = 10_000
 OPTIMIZE_INTERVAL_SECONDS = 3600.0  # SQLite suggests every few hours for long-lived connections
 _NEXT_OPTIMIZE = "ipt_next_optimize"
+_WRITE_LOCK, _HOLDS_WRITE_LOCK = "ipt_write_lock", "ipt_holds_write_lock"
 IDLE_BEFORE_PING_SECONDS = 5.0
 _CHECKED_IN_AT = "ipt_checked_in_at"
 
@@ -42,9 +45,18 @@ def _sqlite_local_time(stored: str | None, zone: str) -> str | None:
     return local.isoformat(" ", "seconds")[:19]  # without the offset
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, database: Path | None) -> None:
+    # Writers queue on a lock file before BEGIN IMMEDIATE. SQLite's own busy handler makes a
+    # waiting writer sleep and retry (1 ms, 2 ms, … 100 ms), so under concurrent writes the
+    # database sits idle while every waiter sleeps, and a write's p99 reached seconds; a
+    # blocked flock() wakes as soon as the lock is free. Every connection has its own open
+    # file, so threads and worker processes exclude each other alike; closing it (also when
+    # a process dies) releases the lock. Writers outside the app (migrations, the CLI) still
+    # have the busy timeout. An in-memory database has one connection per thread anyway.
+    lock_path = None if database is None else database.with_name(f"{database.name}.write-lock")
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
         # Take transaction control away from pysqlite so we can say BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -58,9 +70,21 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.create_function(
             "ipt_local_time", 2, _sqlite_local_time, deterministic=True
         )
+        if lock_path is not None:
+            record.info[_WRITE_LOCK] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: sqlite3.Connection, record: Any) -> None:
+        lock = record.info.pop(_WRITE_LOCK, None)
+        if lock is not None:
+            os.close(lock)
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: sqlite3.Connection | None, record: Any) -> None:
+        # After commit or rollback: the next writer may go.
+        lock = record.info.get(_WRITE_LOCK)
+        if lock is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
+            fcntl.flock(lock, fcntl.LOCK_UN)
         # SQLite's planner has no statistics until ANALYZE runs. Its advice for long-lived
         # connections: PRAGMA optimize now and then, which ANALYZEs the tables this
         # connection used that have no statistics yet or have grown 25-fold since.
@@ -82,6 +106,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # A write transaction takes the write lock up front: a deferred one that upgrades
         # later can fail with SQLITE_BUSY without waiting for the busy timeout.
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        info = connection.connection.info
+        lock = info.get(_WRITE_LOCK)
+        if immediate and lock is not None and not info.get(_HOLDS_WRITE_LOCK, False):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            info[_HOLDS_WRITE_LOCK] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -107,15 +136,16 @@ def _configure_postgresql(engine: Engine) -> None:
 def create_db_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if settings.is_sqlite:
-        database = url.split("///", 1)[-1]
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        name = url.split("///", 1)[-1]
+        database = Path(name) if name and name != ":memory:" else None
+        if database is not None:
+            database.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             json_deserializer=orjson.loads,  # JSON columns are read on every entry
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, database)
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20, json_deserializer=orjson.loads)
     _configure_postgresql(engine)

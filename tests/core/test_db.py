@@ -1,6 +1,12 @@
-"""The engine's pool on PostgreSQL: a connection that died while idle is replaced, not used."""
+"""The engine: PostgreSQL's pool replaces a connection that died while idle; SQLite's
+writers queue on a lock file."""
 
+import fcntl
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -11,7 +17,7 @@ from fastapi.testclient import TestClient
 from app.core import db
 from app.main import create_app
 from tests.conftest import POSTGRES_ADMIN_DSN, alembic_config, make_settings
-from tests.factories import register
+from tests.factories import entry_body, register
 
 
 @pytest.fixture
@@ -53,3 +59,67 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(
 
         assert response.status_code == 200, response.text
         assert response.json() == {"items": [], "next_cursor": None}
+
+
+# --- SQLite: writers queue on a lock file -----------------------------------------------
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path) -> Iterator[tuple[FastAPI, Path]]:
+    database = tmp_path / "diary.db"
+    url = f"sqlite:///{database}"
+    command.upgrade(alembic_config(url), "head")
+    application = create_app(make_settings(url))
+    yield application, database
+    application.state.engine.dispose()
+
+
+def test_sqlite_writers_wait_for_the_write_lock_and_readers_do_not(
+    sqlite_app: tuple[FastAPI, Path],
+) -> None:
+    application, database = sqlite_app
+    client = TestClient(application, raise_server_exceptions=False)
+    account = register(client)
+    written: dict[str, Any] = {}
+
+    def write() -> None:
+        with TestClient(application, raise_server_exceptions=False) as writer:
+            written["response"] = writer.post(
+                "/v1/entries", json=entry_body(event="Queued"), headers=account.headers
+            )
+
+    with (database.parent / f"{database.name}.write-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another worker's writer would hold it
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=0.5)
+        assert writer.is_alive(), "a write went ahead while another writer held the lock"
+        # Readers never queue behind writers.
+        listed = client.get("/v1/entries", headers=account.headers)
+        assert listed.status_code == 200
+        assert listed.json()["items"] == []
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+    assert written["response"].status_code == 201, written["response"].text
+    listed = client.get("/v1/entries", headers=account.headers).json()["items"]
+    assert [entry["event"] for entry in listed] == ["Queued"]
+
+
+def test_sqlite_concurrent_writes_all_land(sqlite_app: tuple[FastAPI, Path]) -> None:
+    application, _ = sqlite_app
+    client = TestClient(application, raise_server_exceptions=False)
+    account = register(client)
+
+    def write(n: int) -> int:
+        with TestClient(application, raise_server_exceptions=False) as writer:
+            body = entry_body(event=f"Entry {n}")
+            return writer.post("/v1/entries", json=body, headers=account.headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(write, range(24)))
+
+    assert statuses == [201] * 24
+    listed = client.get("/v1/entries?limit=100", headers=account.headers).json()["items"]
+    assert sorted(entry["event"] for entry in listed) == sorted(f"Entry {n}" for n in range(24))
