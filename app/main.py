@@ -122,6 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys=keys,
         # A therapist's read writes its audit row, so those reads commit too.
         committing_prefixes=("/v1/therapist/",),
+        # Reads that need no snapshot: authentication, then an entry or a page of entries
+        # by id, where a change in between shows the newer entry or one fewer.
+        no_snapshot_prefixes=("/v1/entries",),
     )
     if settings.rate_limit_per_minute > 0:  # 0 switches it off: then it costs nothing
         app.add_middleware(RateLimitMiddleware, engine=engine, settings=settings)

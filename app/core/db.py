@@ -22,6 +22,7 @@ from app.core.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_OPTION = "ipt_write"
+NO_SNAPSHOT_OPTION = "ipt_no_snapshot"
 ON_EVENT_LOOP = "ipt_on_event_loop"  # Session.info: its quick work runs on the event loop
 BUSY_TIMEOUT_MS = 10_000
 OPTIMIZE_INTERVAL_SECONDS = 3600.0  # SQLite suggests every few hours for long-lived connections
@@ -105,7 +106,10 @@ def _configure_sqlite(engine: Engine, database: Path | None) -> None:
     def _on_begin(connection: Any) -> None:
         # A write transaction takes the write lock up front: a deferred one that upgrades
         # later can fail with SQLITE_BUSY without waiting for the busy timeout.
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        options = connection.get_execution_options()
+        if options.get(NO_SNAPSHOT_OPTION, False):
+            return  # each statement is its own transaction: no BEGIN, nothing to roll back
+        immediate = options.get(WRITE_OPTION, False)
         info = connection.connection.info
         lock = info.get(_WRITE_LOCK)
         if immediate and lock is not None and not info.get(_HOLDS_WRITE_LOCK, False):
@@ -131,6 +135,17 @@ def _configure_postgresql(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError from exc  # the pool retries with a new connection
+
+
+def without_snapshot(engine: Engine) -> Engine:
+    """The engine for reads that need no snapshot across their statements: each statement
+    runs in a transaction of its own, which spares PostgreSQL's BEGIN and ROLLBACK round
+    trips (and the thread hop for the latter) and SQLite's BEGIN."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    # Not SQLAlchemy's AUTOCOMMIT here: resetting it on check-in would give pysqlite back
+    # its own transaction handling, which BEGIN IMMEDIATE relies on being off.
+    return engine.execution_options(**{NO_SNAPSHOT_OPTION: True})
 
 
 def create_db_engine(settings: Settings) -> Engine:

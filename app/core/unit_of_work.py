@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import idempotency
 from app.core.crypto import KeyRing
-from app.core.db import ON_EVENT_LOOP, SAFE_METHODS, WRITE_OPTION
+from app.core.db import ON_EVENT_LOOP, SAFE_METHODS, WRITE_OPTION, without_snapshot
 from app.core.errors import (
     Conflict,
     PayloadTooLarge,
@@ -36,10 +36,13 @@ class RequestSession:
     """A request's session, opened on first use: a request that never touches the database
     (`/healthz`, `/metrics`, a 401) pays for no session at all."""
 
-    __slots__ = ("_engine", "_info", "_session")
+    __slots__ = ("_close_on_loop", "_engine", "_info", "_session")
 
-    def __init__(self, engine: Engine, keys: KeyRing, writes: bool) -> None:
+    def __init__(self, engine: Engine, keys: KeyRing, writes: bool, snapshot: bool) -> None:
         self._engine = engine
+        # SQLite's in-process rollback and pool return cost less than a hop to a thread, as
+        # does PostgreSQL's outside a transaction; otherwise its close is a round trip.
+        self._close_on_loop = engine.dialect.name == "sqlite" or not (writes or snapshot)
         # Free text is encrypted with this app's keys; a SQLite read's quick work runs on
         # the event loop (app.core.db.run_quick).
         self._info = {KEYS: keys, ON_EVENT_LOOP: not writes and engine.dialect.name == "sqlite"}
@@ -58,9 +61,7 @@ class RequestSession:
         session = self._session
         if session is None:
             return
-        if session.get_transaction() is None or self._engine.dialect.name == "sqlite":
-            # Nothing to release, or SQLite's in-process rollback and pool return: cheaper
-            # than the hop to a thread. PostgreSQL's close is a round trip: off the loop.
+        if session.get_transaction() is None or self._close_on_loop:
             session.close()
         else:
             await run_in_threadpool(session.close)
@@ -74,10 +75,12 @@ class UnitOfWorkMiddleware:
         settings: Settings,
         keys: KeyRing,
         committing_prefixes: tuple[str, ...] = (),
+        no_snapshot_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.keys = keys
         self.committing_prefixes = committing_prefixes
+        self.no_snapshot_prefixes = no_snapshot_prefixes
         # A read request sees one snapshot across all its queries (e.g. sync's change log
         # and the rows it names); SQLite's read transactions already do in WAL mode.
         self.read_engine = (
@@ -85,6 +88,8 @@ class UnitOfWorkMiddleware:
             if engine.dialect.name == "postgresql"
             else engine
         )
+        # Reads whose statements need not agree with each other (app.core.db).
+        self.no_snapshot_engine = without_snapshot(engine)
         # Lazily begun like any other, but as BEGIN IMMEDIATE on SQLite (see app.core.db).
         self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.settings = settings
@@ -96,9 +101,14 @@ class UnitOfWorkMiddleware:
         writes = scope["method"] not in SAFE_METHODS or scope["path"].startswith(
             self.committing_prefixes
         )
-        session = RequestSession(
-            self.write_engine if writes else self.read_engine, self.keys, writes
-        )
+        engine: Engine
+        if writes:
+            engine, snapshot = self.write_engine, True
+        elif scope["path"].startswith(self.no_snapshot_prefixes):
+            engine, snapshot = self.no_snapshot_engine, False
+        else:
+            engine, snapshot = self.read_engine, True
+        session = RequestSession(engine, self.keys, writes, snapshot)
         scope.setdefault("state", {})["db"] = session
         try:
             if writes:
