@@ -182,7 +182,8 @@ T = TypeVar("T")
 
 
 async def run_quick(session: Session, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run short database work (a point read, one page) for this request's session.
+    """Run short, bounded database work (a point read, one page of at most 100) for this
+    request's session.
 
     A read on SQLite runs on the event loop: in WAL mode it neither waits for a lock nor
     for the network, and the hop to a thread and back costs more than the query. Anything
