@@ -16,23 +16,40 @@ runs under tracemalloc, its chunks dropped as they come, and the peak is printed
 
 No uvicorn and no socket, so the numbers differ from bench/run.py's: compare runs of this
 script with each other.
+
+With `--baseline DIR` (another checkout, e.g. `git worktree add /tmp/old HEAD`) it is an A/B
+run on the same database: two worker processes, one with this checkout's app and one with
+DIR's, download in turn (`--runs` each, alternating which goes first), and it prints each
+one's medians, the ratios, and whether the two wrote the same bytes (apart from
+`exported_at`). On a shared machine this is the comparison to trust; per CPU second most.
 """
 
 import argparse
 import asyncio
+import hashlib
+import json
 import logging
 import os
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 if __package__ in {None, ""}:  # run as a script: make `bench` and `app` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    # (a worker of an A/B run, `--worker ROOT DATABASE_URL`, imports them from ROOT)
+    sys.path.insert(
+        0,
+        sys.argv[sys.argv.index("--worker") + 1]
+        if "--worker" in sys.argv
+        else str(Path(__file__).resolve().parents[1]),
+    )
 # Before any app import: importing app.main builds its module-level app from the environment.
 os.environ.setdefault("ENVIRONMENT", "test")
 
@@ -49,6 +66,9 @@ from bench import common, seed
 SECRET_KEY = "export-throughput-benchmark-secret-0123456789abcdef"
 EXPORT_PATH = "/v1/export?format=json"
 OTHER_ENTRIES_PER_OWNER = 500  # as bench/run.py writes them
+AUTHORIZATION = "EXPORT_BENCH_AUTHORIZATION"  # how a worker gets the client's header
+RESULT = "result: "  # a worker's answer line (the app may log to stdout too)
+WORKER = "--worker"
 
 
 def migrate(database_url: str) -> None:
@@ -129,7 +149,7 @@ class Download:
         await self._done.wait()
         return {"type": "http.disconnect"}
 
-    async def _send(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start" and message["status"] != 200:
             raise RuntimeError(f"the export answered {message['status']}")
         if message["type"] == "http.response.body":
@@ -141,19 +161,7 @@ class Download:
                 self._done.set()
 
 
-def measure(
-    database_url: str, entries: int, other_owners: int, runs: int, memory: bool
-) -> dict[str, float]:
-    """Median entries/s (per wall-clock and per CPU second of this process) of `runs`
-    downloads of a freshly seeded client's export."""
-    migrate(database_url)
-    if other_owners:
-        started = time.perf_counter()
-        seed.bulk_other_owners(database_url, other_owners, OTHER_ENTRIES_PER_OWNER)
-        print(
-            f"  wrote {other_owners * OTHER_ENTRIES_PER_OWNER:,} other entries "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
+def app_for(database_url: str) -> FastAPI:
     settings = Settings(
         environment="test",
         database_url=database_url,
@@ -162,35 +170,190 @@ def measure(
     )
     app = create_app(settings)
     logging.getLogger("app").setLevel(logging.WARNING)  # no access log line per request
-    wall, cpu = [], []
+    return app
+
+
+def timed_download(app: FastAPI, headers: dict[str, str], entries: int) -> dict[str, Any]:
+    """One download: wall and CPU seconds, size, and a digest of the bytes (`exported_at`
+    left out) to compare two checkouts' documents with."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    download = Download(app, headers, keep=True).run()
+    elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    body = b"".join(download.chunks or [])
+    exported = len(orjson.loads(body)["entries"])
+    if exported != entries:
+        raise RuntimeError(f"the export held {exported} entries, not {entries}")
+    stable = re.sub(rb'"exported_at":"[^"]*"', b'"exported_at":""', body, count=1)
+    return {
+        "wall": elapsed,
+        "cpu": elapsed_cpu,
+        "size": download.size,
+        "digest": hashlib.sha256(stable).hexdigest(),
+    }
+
+
+def traced_peak(app: FastAPI, headers: dict[str, str]) -> float:
+    """tracemalloc's peak (MiB) during one download whose chunks are dropped as they come."""
+    tracemalloc.start()
+    Download(app, headers, keep=False).run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def seed_database(database_url: str, entries: int, other_owners: int) -> dict[str, str]:
+    """The database as bench/run.py has it when it exports; the client's auth header."""
+    migrate(database_url)
+    if other_owners:
+        started = time.perf_counter()
+        seed.bulk_other_owners(database_url, other_owners, OTHER_ENTRIES_PER_OWNER)
+        print(
+            f"  wrote {other_owners * OTHER_ENTRIES_PER_OWNER:,} other entries "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+    app = app_for(database_url)
     try:
         with TestClient(app) as client:
             started = time.perf_counter()
             headers = seed_client(client, entries)
             print(f"  seeded {entries:,} entries in {time.perf_counter() - started:.1f} s")
+    finally:
+        app.state.engine.dispose()
+    return headers
+
+
+def measure(
+    database_url: str, headers: dict[str, str], entries: int, runs: int, memory: bool
+) -> dict[str, float]:
+    """Median entries/s (per wall-clock and per CPU second of this process) of `runs`
+    downloads of the seeded client's export."""
+    app = app_for(database_url)
+    wall, cpu = [], []
+    try:
         Download(app, headers, keep=False).run()  # warm up: SQL compilation, connection pool
         for _ in range(runs):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            download = Download(app, headers, keep=True).run()
-            elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-            exported = len(orjson.loads(b"".join(download.chunks or []))["entries"])
-            if exported != entries:
-                raise RuntimeError(f"the export held {exported} entries, not {entries}")
-            wall.append(entries / elapsed)
-            cpu.append(entries / elapsed_cpu)
+            result = timed_download(app, headers, entries)
+            wall.append(entries / result["wall"])
+            cpu.append(entries / result["cpu"])
             print(
-                f"  {download.size / 1e6:.1f} MB in {elapsed:.2f} s ({elapsed_cpu:.2f} s CPU) "
-                f"= {wall[-1]:,.0f} entries/s ({cpu[-1]:,.0f} per CPU second)"
+                f"  {result['size'] / 1e6:.1f} MB in {result['wall']:.2f} s "
+                f"({result['cpu']:.2f} s CPU) = {wall[-1]:,.0f} entries/s "
+                f"({cpu[-1]:,.0f} per CPU second)"
             )
         if memory:
-            tracemalloc.start()
-            Download(app, headers, keep=False).run()
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            print(f"  tracemalloc peak during one download: {peak / 2**20:.1f} MiB")
+            print(f"  tracemalloc peak during one download: {traced_peak(app, headers):.1f} MiB")
     finally:
         app.state.engine.dispose()
     return {"wall": statistics.median(wall), "cpu": statistics.median(cpu)}
+
+
+def worker(database_url: str, entries: int) -> None:
+    """A worker of an A/B run: after a warm-up, one download per `run` line on stdin (a
+    tracemalloc peak per `memory` line), answered by one JSON line on stdout."""
+    app = app_for(database_url)
+    headers = {"Authorization": os.environ[AUTHORIZATION]}
+    try:
+        Download(app, headers, keep=False).run()
+        print(f"{RESULT}{json.dumps({'ready': True})}", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "memory":
+                answer: dict[str, Any] = {"peak_mib": traced_peak(app, headers)}
+            else:
+                answer = timed_download(app, headers, entries)
+            print(f"{RESULT}{json.dumps(answer)}", flush=True)
+    finally:
+        app.state.engine.dispose()
+
+
+class Worker:
+    """The parent's end of a worker process running the app of the checkout `root`."""
+
+    def __init__(self, root: Path, database_url: str, headers: dict[str, str], entries: int):
+        self.root = root
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                WORKER,
+                str(root),
+                database_url,
+                "--entries",
+                str(entries),
+            ],
+            cwd=root,
+            env=os.environ | {AUTHORIZATION: headers["Authorization"]},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.answer()  # warmed up
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.answer()
+
+    def answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(RESULT):
+                answer: dict[str, Any] = json.loads(line[len(RESULT) :])
+                return answer
+        raise RuntimeError(f"the worker for {self.root} stopped (code {self.process.wait()})")
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def compare(
+    database_url: str,
+    headers: dict[str, str],
+    entries: int,
+    runs: int,
+    baseline: Path,
+    memory: bool,
+) -> dict[str, dict[str, float]]:
+    """An A/B run: this checkout's app and the baseline's, downloading in turn."""
+    names = {"this": common.ROOT, "baseline": baseline}
+    workers: dict[str, Worker] = {}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    try:
+        for name, root in names.items():
+            workers[name] = Worker(root, database_url, headers, entries)
+        for run in range(runs):
+            for name in list(names)[run % 2 :] + list(names)[: run % 2]:
+                result = workers[name].ask("run")
+                results[name].append(result)
+                print(
+                    f"  {name:8} {result['size'] / 1e6:.1f} MB in {result['wall']:.2f} s "
+                    f"({result['cpu']:.2f} s CPU) = {entries / result['wall']:,.0f} entries/s "
+                    f"({entries / result['cpu']:,.0f} per CPU second)"
+                )
+        if memory:
+            for name, one in workers.items():
+                print(f"  {name:8} tracemalloc peak: {one.ask('memory')['peak_mib']:.1f} MiB")
+    finally:
+        for one in workers.values():
+            one.close()
+    digests = {result["digest"] for runs_of in results.values() for result in runs_of}
+    print(f"  same bytes in every download: {'yes' if len(digests) == 1 else 'NO'}")
+    medians = {
+        name: {
+            "wall": statistics.median(entries / r["wall"] for r in runs_of),
+            "cpu": statistics.median(entries / r["cpu"] for r in runs_of),
+        }
+        for name, runs_of in results.items()
+    }
+    for kind in ("wall", "cpu"):
+        print(
+            f"  {kind}: this {medians['this'][kind]:,.0f} / baseline "
+            f"{medians['baseline'][kind]:,.0f} entries/s = "
+            f"x{medians['this'][kind] / medians['baseline'][kind]:.2f}"
+        )
+    return medians
 
 
 def main() -> None:
@@ -205,22 +368,34 @@ def main() -> None:
     )
     parser.add_argument("--pg-url", default=common.DEFAULT_PG_URL)
     parser.add_argument("--memory", action="store_true", help="trace one more download")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout: an A/B run of its app against this one"
+    )
+    parser.add_argument(WORKER, nargs=2, metavar=("ROOT", "DATABASE_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[1], args.entries)
+        return
 
     medians: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="export-bench-") as workdir:
         for kind in args.databases:
             print(f"{kind}:")
             with common.fresh_database(kind, Path(workdir), args.pg_url, "export_bench") as url:
-                medians[kind] = measure(
-                    url, args.entries, args.other_owners, args.runs, args.memory
-                )
+                headers = seed_database(url, args.entries, args.other_owners)
+                if args.baseline:
+                    for name, median in compare(
+                        url, headers, args.entries, args.runs, args.baseline, args.memory
+                    ).items():
+                        medians[f"{kind}, {name}"] = median
+                    continue
+                medians[kind] = measure(url, headers, args.entries, args.runs, args.memory)
             print(
                 f"  median: {medians[kind]['wall']:,.0f} entries/s, "
                 f"{medians[kind]['cpu']:,.0f} per CPU second"
             )
-    for kind, median in medians.items():
-        print(f"{kind}: {median['wall']:,.0f} entries/s, {median['cpu']:,.0f} per CPU second")
+    for label, median in medians.items():
+        print(f"{label}: {median['wall']:,.0f} entries/s, {median['cpu']:,.0f} per CPU second")
 
 
 if __name__ == "__main__":

@@ -43,8 +43,7 @@ def json_document(source: DiarySource) -> Iterator[bytes]:
     }
     yield _dumps(head)[:-1] + b',"entries":['
     first = True
-    for batch in source.entry_batches():
-        chunk = _dumps(batch)[1:-1]  # one call for the batch; without its brackets
+    for chunk in source.entry_json_batches():
         yield chunk if first else b"," + chunk
         first = False
     yield b"]}"
@@ -70,7 +69,8 @@ def csv_rows(source: DiarySource) -> Iterator[bytes]:
         buffer.seek(0)
         buffer.truncate()
         for entry in batch:
-            local: datetime = entry["occurred_at"].astimezone(zone)
+            occurred_at = datetime.fromisoformat(entry["occurred_at"])  # `…Z`, as exported
+            local = occurred_at.astimezone(zone)
             people = "; ".join(
                 f"{names.get(p['person_id'], p['person_id'])} ({p['quality']})"
                 if p["quality"] is not None
@@ -82,7 +82,7 @@ def csv_rows(source: DiarySource) -> Iterator[bytes]:
                 str(entry["id"]),
                 local.date().isoformat(),
                 local.strftime("%H:%M"),
-                entry["occurred_at"].isoformat(),
+                occurred_at.isoformat(),
                 str(entry["mood"]),
                 entry["event"],
                 entry["event_type"],

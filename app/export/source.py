@@ -1,4 +1,5 @@
-"""The diary, read for export in batches: plain rows, decrypted value by value.
+"""The diary, read for export: plain rows decrypted value by value, and the entries as JSON
+text written by the database with their free text decrypted into it.
 
 Entries come in keyset batches of BATCH rows with their people and emotions, so memory
 stays flat however long the diary is. Everything honours the scope (a therapist's export
@@ -13,90 +14,191 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, String, and_, cast, select, tuple_
-from sqlalchemy.orm import Mapped
+from sqlalchemy import ColumnElement, Select, literal_column, select, tuple_
 from sqlmodel import Session, col
 
 from app.core.crypto import KeyRing
-from app.core.field_encryption import decrypt_value, keys_of
+from app.core.field_encryption import column_decryptor, decrypt_value, keys_of
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.models.account import User
-from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, FocusAreaPerson, Person
+from app.models.diary import Entry, FocusArea, FocusAreaPerson, Person
 from app.models.therapy import Measure, TherapySession
 
-BATCH = 500  # entries per query and per streamed chunk (2,000 measured no faster)
-EntryLists = dict[str, list[dict[str, Any]]]  # people or emotions by their entry's id as read
+BATCH = 500  # entries per query and per streamed chunk (250 to 2,000 measured the same)
 
 
-def _id_text(column: Mapped[Any]) -> ColumnElement[str]:
-    """An id column read as text: the entries make no uuid.UUID per value only for it to be
-    printed again."""
-    return cast(column, String)
+# --- entries: each one as JSON text, written by the database --------------------------------
+#
+# Per entry the database writes its JSON object exactly as orjson writes the export (compact,
+# keys in the order of the table's columns, times in UTC with `Z` and a fraction only when
+# there is one, ids hyphenated, true/false, strings escaped as orjson escapes them), people and
+# emotions included, with null where the free text goes. Python then only decrypts the free
+# text and puts it in: the JSON download splices it into the text, CSV and FHIR parse the
+# object (orjson, in C). No row, dict or datetime per entry, no queries for people and emotions.
+# tests/export/test_entry_text.py checks that the text is what orjson writes.
+
+# Where the free text goes: the first of each in the object, since what comes before it is
+# never free text (times, numbers, ids, enum values, booleans).
+EVENT_SLOT, TAGS_SLOT, COMMUNICATION_SLOT = b'"event":null', b'"tags":null', b'"communication":null'
 
 
-def _canonical(id_text: str) -> str:
-    """An id as the export writes it. SQLite holds a Uuid as 32 hex digits; PostgreSQL's
-    uuid reads as the hyphenated text already."""
-    if len(id_text) == 36:
-        return id_text
-    return f"{id_text[:8]}-{id_text[8:12]}-{id_text[12:16]}-{id_text[16:20]}-{id_text[20:]}"
+def _sqlite_instant(column: str) -> str:
+    """SQLAlchemy's SQLite text (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC) as orjson writes the
+    aware datetime (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`)."""
+    return (
+        f"substr({column}, 1, 10) || 'T' || CASE WHEN substr({column}, 20) IN ('', '.000000') "
+        f"THEN substr({column}, 12, 8) ELSE substr({column}, 12) END || 'Z'"
+    )
 
 
-def _stored_json(text: str | None) -> Any:
-    """What a JSON column holds (for an encrypted field, its ciphertext as a JSON string),
-    read from its text with orjson rather than by the column type's json.loads."""
-    return None if text is None else orjson.loads(text)
+def _sqlite_id(column: str) -> str:
+    """A Uuid column on SQLite (32 hex digits) in its hyphenated form (NULL stays NULL)."""
+    return (
+        f"substr({column}, 1, 8) || '-' || substr({column}, 9, 4) || '-' || "
+        f"substr({column}, 13, 4) || '-' || substr({column}, 17, 4) || '-' || substr({column}, 21)"
+    )
 
 
-def _same_entry(link: type[EntryPerson] | type[EntryEmotion]) -> ColumnElement[bool]:
-    return and_(col(Entry.owner_id) == col(link.owner_id), col(Entry.id) == col(link.entry_id))
+def _sqlite_boolean(column: str) -> str:
+    return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
 
 
-# The entry queries, built once; each batch adds its conditions. What an entry's export
-# needs, owner_id aside (the scope knows it), with ids and JSON as text.
+# SQLite's json_object writes compact JSON. A subquery's value loses its JSON subtype: json()
+# marks it as JSON again. SQLite 3.40 has no ORDER BY inside an aggregate; it aggregates an
+# ordered subquery in that order.
+_SQLITE_ENTRY = f"""json_object(
+    'created_at', {_sqlite_instant("entries.created_at")},
+    'updated_at', {_sqlite_instant("entries.updated_at")},
+    'version', entries.version,
+    'occurred_at', {_sqlite_instant("entries.occurred_at")},
+    'mood', entries.mood,
+    'event', NULL,
+    'event_type', entries.event_type,
+    'focus_area_id', {_sqlite_id("entries.focus_area_id")},
+    'private', {_sqlite_boolean("entries.private")},
+    'tags', NULL,
+    'id', {_sqlite_id("entries.id")},
+    'communication', NULL,
+    'people', json((
+        SELECT json_group_array(json(person)) FROM (
+            SELECT json_object(
+                'person_id', {_sqlite_id("entry_people.person_id")},
+                'quality', entry_people.quality
+            ) AS person
+            FROM entry_people
+            WHERE entry_people.owner_id = entries.owner_id
+                AND entry_people.entry_id = entries.id
+            ORDER BY entry_people.person_id
+        )
+    )),
+    'emotions', json((
+        SELECT json_group_array(json(emotion)) FROM (
+            SELECT json_object(
+                'label', entry_emotions.label,
+                'intensity', entry_emotions.intensity,
+                'person_id', {_sqlite_id("entry_emotions.person_id")},
+                'custom', {_sqlite_boolean("entry_emotions.custom")}
+            ) AS emotion
+            FROM entry_emotions
+            WHERE entry_emotions.owner_id = entries.owner_id
+                AND entry_emotions.entry_id = entries.id
+            ORDER BY entry_emotions.position
+        )
+    ))
+)"""  # noqa: S608 - constant SQL: column names, no values
+_SQLITE_ENTRY_ROW = (
+    _SQLITE_ENTRY,
+    _sqlite_id("entries.id"),
+    "entries.event",
+    "json_extract(entries.tags, '$')",  # a JSON column holds the ciphertext as a JSON string
+    "json_extract(entries.communication, '$')",  # or JSON null, read as NULL
+)
+
+
+def _postgresql_instant(column: str) -> str:
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {column}) = "
+        f"""{column} THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)"""
+    )
+
+
+def _postgresql_boolean(column: str) -> str:
+    return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
+
+
+def _postgresql_id(column: str) -> str:
+    return f"""coalesce('"' || {column} || '"', 'null')"""
+
+
+# PostgreSQL's json functions write spaces (`"key" : value`), so the text is put together
+# here; to_json escapes a string as orjson does.
+_POSTGRESQL_ENTRY = f"""'{{"created_at":"' || {_postgresql_instant("entries.created_at")}
+    || '","updated_at":"' || {_postgresql_instant("entries.updated_at")}
+    || '","version":' || entries.version
+    || ',"occurred_at":"' || {_postgresql_instant("entries.occurred_at")}
+    || '","mood":' || entries.mood
+    || ',"event":null,"event_type":' || to_json(entries.event_type)::text
+    || ',"focus_area_id":' || {_postgresql_id("entries.focus_area_id")}
+    || ',"private":' || {_postgresql_boolean("entries.private")}
+    || ',"tags":null,"id":"' || entries.id
+    || '","communication":null,"people":' || coalesce((
+        SELECT '[' || string_agg(
+            '{{"person_id":"' || entry_people.person_id
+            || '","quality":' || coalesce(entry_people.quality::text, 'null') || '}}',
+            ',' ORDER BY entry_people.person_id
+        ) || ']'
+        FROM entry_people
+        WHERE entry_people.owner_id = entries.owner_id AND entry_people.entry_id = entries.id
+    ), '[]')
+    || ',"emotions":' || coalesce((
+        SELECT '[' || string_agg(
+            '{{"label":' || to_json(entry_emotions.label)::text
+            || ',"intensity":' || entry_emotions.intensity
+            || ',"person_id":' || {_postgresql_id("entry_emotions.person_id")}
+            || ',"custom":' || {_postgresql_boolean("entry_emotions.custom")} || '}}',
+            ',' ORDER BY entry_emotions.position
+        ) || ']'
+        FROM entry_emotions
+        WHERE entry_emotions.owner_id = entries.owner_id AND entry_emotions.entry_id = entries.id
+    ), '[]')
+    || '}}'"""  # noqa: S608 - constant SQL: column names, no values
+_POSTGRESQL_ENTRY_ROW = (
+    _POSTGRESQL_ENTRY,
+    "entries.id::text",
+    "entries.event",
+    "entries.tags #>> '{}'",
+    "entries.communication #>> '{}'",
+)
+
+
+def _entries_statement(columns: tuple[str, ...]) -> Select[*tuple[Any, ...]]:
+    """An entry's JSON text, its id and its three ciphertexts, in the export's order."""
+    return (
+        select(*(literal_column(column) for column in columns))
+        .select_from(Entry)
+        .order_by(*ENTRY_KEY)
+        .limit(BATCH)
+    )
+
+
 ENTRY_KEY = (col(Entry.occurred_at), col(Entry.id))
-ENTRIES = (
-    select(
-        col(Entry.created_at),
-        col(Entry.updated_at),
-        col(Entry.version),
-        col(Entry.occurred_at),
-        col(Entry.mood),
-        col(Entry.event),
-        col(Entry.event_type),
-        _id_text(col(Entry.focus_area_id)),
-        col(Entry.private),
-        cast(col(Entry.tags), String),
-        _id_text(col(Entry.id)).label("id"),
-        cast(col(Entry.communication), String),
-    )
-    .order_by(*ENTRY_KEY)
-    .limit(BATCH)
-)
-# A batch's people and emotions are joined to its entries (an IN list of their ids would be
-# parsed anew by psycopg for every batch) and read in the entries' order, so that the
-# entries' index drives the join on SQLite too.
-ENTRY_PEOPLE = (
-    select(
-        _id_text(col(EntryPerson.entry_id)),
-        _id_text(col(EntryPerson.person_id)),
-        col(EntryPerson.quality),
-    )
-    .join_from(EntryPerson, Entry, _same_entry(EntryPerson))
-    .order_by(*ENTRY_KEY, col(EntryPerson.person_id))
-)
-ENTRY_EMOTIONS = (
-    select(
-        _id_text(col(EntryEmotion.entry_id)),
-        col(EntryEmotion.label),
-        col(EntryEmotion.intensity),
-        _id_text(col(EntryEmotion.person_id)),
-        col(EntryEmotion.custom),
-    )
-    .join_from(EntryEmotion, Entry, _same_entry(EntryEmotion))
-    .order_by(*ENTRY_KEY, col(EntryEmotion.position))
-)
+ENTRIES = {
+    "sqlite": _entries_statement(_SQLITE_ENTRY_ROW),
+    "postgresql": _entries_statement(_POSTGRESQL_ENTRY_ROW),
+}
+EntryRow = tuple[str, str, str, str | None, str | None]  # JSON, id, ciphertexts
+
+
+class _Plaintext:
+    """The decrypted free text of one owner's entries."""
+
+    __slots__ = ("communication", "event", "tags")
+
+    def __init__(self, keys: KeyRing, owner_id: uuid.UUID) -> None:
+        self.event = column_decryptor(keys, Entry, "event", owner_id)
+        self.tags = column_decryptor(keys, Entry, "tags", owner_id)
+        self.communication = column_decryptor(keys, Entry, "communication", owner_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,22 +276,60 @@ class DiarySource:
             yield _public(dict(row._mapping))
 
     def entry_batches(self) -> Iterator[list[dict[str, Any]]]:
-        """Entries oldest first, BATCH at a time, each with its people and emotions; ids as
-        text, as the export writes them."""
-        # Core rows from the session's connection: plain columns need none of the ORM's
-        # result handling.
+        """Entries oldest first, BATCH at a time, each with its people and emotions, as the
+        JSON download has them: ids as text, times as text (`…Z`)."""
+        plain = _Plaintext(self.keys, self.scope.owner_id)
+        for rows in self._entry_rows():
+            batch = []
+            for text, entry_id, event, tags, communication in rows:
+                entry = orjson.loads(text)
+                entry["event"] = plain.event(entry_id, event)
+                entry["tags"] = plain.tags(entry_id, tags)
+                if communication is not None:
+                    entry["communication"] = plain.communication(entry_id, communication)
+                batch.append(entry)
+            yield batch
+
+    def entry_json_batches(self) -> Iterator[bytes]:
+        """The same entries as JSON, BATCH at a time: the batch's objects separated by
+        commas, exactly as orjson writes the dicts of `entry_batches`."""
+        plain = _Plaintext(self.keys, self.scope.owner_id)
+        dumps = orjson.dumps
+        for rows in self._entry_rows():
+            entries = []
+            for text, entry_id, event, tags, communication in rows:
+                before_event, _, rest = text.encode().partition(EVENT_SLOT)
+                before_tags, _, rest = rest.partition(TAGS_SLOT)
+                before_communication, _, rest = rest.partition(COMMUNICATION_SLOT)
+                entries.append(
+                    b'%s"event":%s%s"tags":%s%s"communication":%s%s'
+                    % (
+                        before_event,
+                        dumps(plain.event(entry_id, event)),
+                        before_tags,
+                        dumps(plain.tags(entry_id, tags)),
+                        before_communication,
+                        dumps(plain.communication(entry_id, communication)),
+                        rest,
+                    )
+                )
+            yield b",".join(entries)
+
+    def _entry_rows(self) -> Iterator[Sequence[EntryRow]]:
+        """The scope's entries in the range, oldest first, in keyset batches of BATCH rows."""
+        # Core rows from the session's connection: nothing here needs the ORM.
         connection = self.session.connection()
+        statement = ENTRIES[connection.dialect.name]
         after: tuple[datetime, uuid.UUID] | None = None
         while True:
-            rows = connection.execute(ENTRIES.where(*self._entries_after(after))).all()
+            rows: Sequence[Any] = connection.execute(
+                statement.where(*self._entries_after(after))
+            ).all()
             if not rows:
                 return
-            last = (rows[-1].occurred_at, uuid.UUID(rows[-1].id))  # bound as its column
-            in_batch = [*self._entries_after(after), tuple_(*ENTRY_KEY) <= tuple_(*last)]
-            people = self._people(connection, in_batch)
-            emotions = self._emotions(connection, in_batch)
-            yield self._entries(rows, people, emotions)
-            after = last
+            yield rows
+            last = orjson.loads(rows[-1][0])  # bound as its columns are
+            after = (datetime.fromisoformat(last["occurred_at"]), uuid.UUID(last["id"]))
 
     def _entries_after(self, after: tuple[datetime, uuid.UUID] | None) -> list[ColumnElement[bool]]:
         """The scope's entries in the time range, past the keyset position `after`."""
@@ -200,64 +340,6 @@ class DiarySource:
         if after is not None:
             conditions.append(tuple_(*ENTRY_KEY) > tuple_(*after))
         return conditions
-
-    def _people(self, connection: Connection, in_batch: list[ColumnElement[bool]]) -> EntryLists:
-        people: EntryLists = defaultdict(list)
-        for entry_id, person_id, quality in connection.execute(
-            ENTRY_PEOPLE.where(*self.scope.conditions(EntryPerson), *in_batch)
-        ):
-            people[entry_id].append({"person_id": _canonical(person_id), "quality": quality})
-        return people
-
-    def _emotions(self, connection: Connection, in_batch: list[ColumnElement[bool]]) -> EntryLists:
-        emotions: EntryLists = defaultdict(list)
-        for entry_id, label, intensity, person_id, custom in connection.execute(
-            ENTRY_EMOTIONS.where(*self.scope.conditions(EntryEmotion), *in_batch)
-        ):
-            emotions[entry_id].append(
-                {
-                    "label": label,
-                    "intensity": intensity,
-                    "person_id": _canonical(person_id) if person_id else None,
-                    "custom": custom,
-                }
-            )
-        return emotions
-
-    def _entries(
-        self, rows: Sequence[Sequence[Any]], people: EntryLists, emotions: EntryLists
-    ) -> list[dict[str, Any]]:
-        keys = self.keys
-        owner_id = str(self.scope.owner_id)  # once; decrypt_value takes ids as text too
-
-        def plain(field: str, entry_id: str, stored: Any) -> Any:
-            return decrypt_value(keys, Entry, field, owner_id, entry_id, stored)
-
-        batch = []
-        for (
-            created_at, updated_at, version, occurred_at, mood, event, event_type,
-            focus_area_id, private, tags, stored_id, communication,
-        ) in rows:  # fmt: skip
-            entry_id = _canonical(stored_id)
-            batch.append(
-                {  # in the order of the table's columns, as exports always had it
-                    "created_at": created_at,
-                    "updated_at": updated_at,
-                    "version": version,
-                    "occurred_at": occurred_at,
-                    "mood": mood,
-                    "event": plain("event", entry_id, event),
-                    "event_type": event_type,
-                    "focus_area_id": _canonical(focus_area_id) if focus_area_id else None,
-                    "private": private,
-                    "tags": plain("tags", entry_id, _stored_json(tags)),
-                    "id": entry_id,
-                    "communication": plain("communication", entry_id, _stored_json(communication)),
-                    "people": people[stored_id],
-                    "emotions": emotions[stored_id],
-                }
-            )
-        return batch
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
