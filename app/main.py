@@ -54,7 +54,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem_schema.pop("$defs", {}))
     components["Problem"] = problem_schema
-    shared = problem_responses(413, 429)
+    shared = problem_responses(413, 429, 503)
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             # If-Match is required (a missing one is answered 428, not FastAPI's 422, so the
@@ -62,9 +62,11 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == "If-Match":
                     parameter["required"] = True
-            # Problems any route can return: the per-account rate limit, an oversized body.
+            # Problems any route can return: the per-account rate limit, the database out of
+            # reach for a moment, an oversized body.
             if path.startswith("/v1/"):
                 operation["responses"].setdefault("429", shared[429])
+                operation["responses"].setdefault("503", shared[503])
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", shared[413])
     app.openapi_schema = schema

@@ -8,7 +8,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -124,6 +124,13 @@ class TooManyRequests(ProblemError):
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "service-unavailable", "Service temporarily unavailable"
+
+    def __init__(self, detail: str = "The database cannot be reached; retry shortly") -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
 def problem_response(problem: ProblemError) -> Response:
     return JSONResponse(
         problem.to_dict(),
@@ -202,12 +209,24 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Lost a race with a concurrent writer after the If-Match check had passed.
         return problem_response(PreconditionFailed("The resource changed while you wrote it"))
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        # A lost connection (the pool replaces it), a server restart, a lock held past the
+        # busy timeout: nothing was written, and a retry can succeed.
+        logger.warning(
+            "database unavailable (%s) on %s %s",
+            type(exc).__name__,
+            request.method,
+            getattr(request.scope.get("route"), "path", "?"),
+        )
+        return problem_response(ServiceUnavailable())
+
     async def on_data_error(_request: Request, _exc: Exception) -> Response:
         # Safety net: the database refused a value that validation let through.
         return problem_response(ValidationFailed("A value in the request cannot be stored"))
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(DataError, on_data_error)
+    app.add_exception_handler(OperationalError, on_database_unavailable)
     app.add_exception_handler(StaleDataError, on_stale)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +25,7 @@ from app.core.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     ProblemError,
+    ServiceUnavailable,
     problem_response,
 )
 from app.core.field_encryption import KEYS
@@ -214,6 +215,8 @@ class UnitOfWorkMiddleware:
             raise PreconditionFailed("The resource changed while you wrote it") from exc
         except IntegrityError as exc:
             raise Conflict("The change conflicts with another one; retry") from exc
+        except OperationalError as exc:  # nothing was kept: a retry can succeed
+            raise ServiceUnavailable from exc
 
 
 async def _read_body(receive: Receive) -> bytes:

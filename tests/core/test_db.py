@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from app.core import db
 from app.main import create_app
 from tests.conftest import POSTGRES_ADMIN_DSN, alembic_config, make_settings
-from tests.factories import entry_body, register
+from tests.factories import assert_problem, entry_body, register
 
 
 @pytest.fixture
@@ -59,6 +59,25 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(
 
         assert response.status_code == 200, response.text
         assert response.json() == {"items": [], "next_cursor": None}
+
+
+def test_a_connection_that_died_unnoticed_costs_one_503_and_the_pool_recovers(
+    postgres_app: FastAPI, own_postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(postgres_app, raise_server_exceptions=False) as client:
+        account = register(client)
+        assert client.get("/v1/entries", headers=account.headers).status_code == 200
+        monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 3600.0)  # no ping: used as is
+        assert terminate_backends(own_postgres_database) >= 1
+
+        failed = client.get("/v1/entries", headers=account.headers)
+        retried = client.get("/v1/entries", headers=account.headers)
+
+        body = assert_problem(failed, 503)
+        assert failed.headers["retry-after"] == "1"
+        assert "postgres" not in failed.text.lower()  # no driver message leaks out
+        assert body["detail"] == "The database cannot be reached; retry shortly"
+        assert retried.status_code == 200, retried.text
 
 
 # --- SQLite: writers queue on a lock file -----------------------------------------------
