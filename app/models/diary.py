@@ -205,8 +205,16 @@ class Entry(EntryBase, Versioned, table=True):
         ForeignKeyConstraint(
             ["owner_id", "focus_area_id"], ["focus_areas.owner_id", "focus_areas.id"]
         ),
-        Index("ix_entries_owner_id_occurred_at_id", "owner_id", "occurred_at", "id"),
         Index("ix_entries_owner_id_focus_area_id", "owner_id", "focus_area_id"),
+        # Keyset pages and time ranges; it also covers what the summaries read of an entry.
+        Index(
+            "ix_entries_owner_id_occurred_at_id_mood_private",
+            "owner_id",
+            "occurred_at",
+            "id",
+            "mood",
+            "private",
+        ),
     )
 
     owner_id: uuid.UUID = Field(primary_key=True)
@@ -223,6 +231,14 @@ class EntryPerson(SQLModel, table=True):
         # No cascade: a person named in entries is archived, never deleted.
         ForeignKeyConstraint(["owner_id", "person_id"], ["people.owner_id", "people.id"]),
         Index("ix_entry_people_owner_id_person_id", "owner_id", "person_id"),
+        # Covers what the summaries read of an entry's people (app/summaries/service.py).
+        Index(
+            "ix_entry_people_owner_id_entry_id_person_id_quality",
+            "owner_id",
+            "entry_id",
+            "person_id",
+            "quality",
+        ),
     )
 
     owner_id: uuid.UUID = Field(primary_key=True)
@@ -244,6 +260,15 @@ class EntryEmotion(SQLModel, table=True):
             ondelete="CASCADE",
         ),
         Index("ix_entry_emotions_owner_id_label", "owner_id", "label"),
+        # Covers what the summaries read of an entry's emotions (app/summaries/service.py).
+        Index(
+            "ix_entry_emotions_owner_id_entry_id_person_id_label_intensity",
+            "owner_id",
+            "entry_id",
+            "person_id",
+            "label",
+            "intensity",
+        ),
     )
 
     owner_id: uuid.UUID = Field(primary_key=True)

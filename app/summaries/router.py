@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
@@ -19,6 +20,10 @@ from app.summaries.schemas import (
 router = APIRouter(prefix="/v1/summaries", tags=["summaries"])
 PROBLEMS = problem_responses(401, 403, 422)
 
+# Routes are `async` and run the summary in one threadpool call: a sync route would cost a
+# second hop, for FastAPI's response validation. Not on the event loop: a summary reads a
+# whole diary, which takes milliseconds even on SQLite.
+
 
 @router.get(
     "/mood-by-person",
@@ -27,10 +32,10 @@ PROBLEMS = problem_responses(401, 403, 422)
     "that do not, and the difference (`delta`), with the most frequent emotions.",
     responses=PROBLEMS,
 )
-def mood_by_person(
+async def mood_by_person(
     scope: ClientScope, session: SessionDep, time_range: TimeRangeDep
 ) -> MoodByPerson:
-    return service.mood_by_person(session, scope, time_range)
+    return await run_in_threadpool(service.mood_by_person, session, scope, time_range)
 
 
 @router.get(
@@ -39,13 +44,13 @@ def mood_by_person(
     description="Buckets are calendar days or Monday-based weeks in the client's time zone.",
     responses=PROBLEMS,
 )
-def mood_timeline(
+async def mood_timeline(
     scope: ClientScope,
     session: SessionDep,
     time_range: TimeRangeDep,
     bucket: Annotated[Bucket, Query(description="`day` or `week`")] = Bucket.day,
 ) -> MoodTimeline:
-    return service.mood_timeline(session, scope, time_range, bucket)
+    return await run_in_threadpool(service.mood_timeline, session, scope, time_range, bucket)
 
 
 @router.get(
@@ -53,10 +58,10 @@ def mood_timeline(
     summary="Mood and its weekly trend per focus area",
     responses=PROBLEMS,
 )
-def focus_areas(
+async def focus_areas(
     scope: ClientScope, session: SessionDep, time_range: TimeRangeDep
 ) -> FocusAreaSummary:
-    return service.focus_areas(session, scope, time_range)
+    return await run_in_threadpool(service.focus_areas, session, scope, time_range)
 
 
 @router.get(
@@ -66,9 +71,9 @@ def focus_areas(
     "latest session on, open-ended), compared with the interval before it.",
     responses=problem_responses(401, 403, 404, 422),
 )
-def between_sessions(
+async def between_sessions(
     scope: ClientScope,
     session: SessionDep,
     session_id: Annotated[uuid.UUID | None, Query(description="A therapy session id")] = None,
 ) -> BetweenSessions:
-    return service.between_sessions(session, scope, session_id)
+    return await run_in_threadpool(service.between_sessions, session, scope, session_id)
