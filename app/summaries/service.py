@@ -5,18 +5,13 @@ function loads a client's entries into Python. Each takes an `OwnerScope`, so th
 code serves the client and a therapist (whose scope leaves out private entries).
 """
 
-import functools
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Float,
-    String,
     and_,
-    bindparam,
     case,
     cast,
     func,
@@ -26,18 +21,14 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import CompoundSelect, Select, Subquery, union_all
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql import CompoundSelect, Select, union_all
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from app.core.field_encryption import decrypt_column
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.models.diary import (
-    EARLIEST,
     Entry,
     EntryEmotion,
     EntryPerson,
@@ -62,151 +53,20 @@ from app.summaries.schemas import (
     PersonMood,
     TimelinePoint,
 )
+from app.summaries.statements import (
+    Bytewise,
+    Shape,
+    emotion_conditions,
+    entry_conditions,
+    entry_conditions_in,
+    execute,
+    mean,
+    per_person_totals,
+    scoped_entries,
+)
 
 TOP_EMOTIONS = 5
 LOWEST_MOOD_ENTRIES = 3
-
-
-def _mean(column: Any) -> ColumnElement[float]:
-    return func.avg(cast(column, Float))
-
-
-class Bytewise(FunctionElement[str]):
-    """A text compared byte by byte (code point by code point), as SQLite and Python do.
-
-    PostgreSQL compares by the database's collation otherwise; outside "C" (even
-    "C.UTF-8", before PostgreSQL 17) each comparison calls strcoll, ~10% of the top
-    emotions' time on the benchmark's diary. Grouping is the same under any deterministic
-    collation, and ties between labels are now ordered as SQLite and the reference do.
-    """
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(Bytewise)
-def _bytewise(element: Bytewise, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(Bytewise, "postgresql")
-def _bytewise_postgresql(element: Bytewise, compiler: SQLCompiler, **kw: Any) -> str:
-    return f'{compiler.process(element.clauses, **kw)} COLLATE "C"'
-
-
-def _entries(scope: OwnerScope, time_range: TimeRange, *columns: Any) -> Select[Any]:
-    """The scoped entries in the range: the base of every summary."""
-    return sa_select(col(Entry.id), col(Entry.mood), *columns).where(
-        *scope.conditions(Entry), *time_range.conditions(col(Entry.occurred_at))
-    )
-
-
-# Summaries run prepared statements (`OwnerScope.prepared`): built once per process for
-# each kind of scope and each shape of time range (which bounds it has), with the owner and
-# the bounds as bound parameters. Building a select with subqueries and computing its cache
-# key costs about as much as running it on a small diary.
-FROM_PARAMETER = "summary_from"
-TO_PARAMETER = "summary_to"
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """Which bounds a time range has; the bounds themselves are bound parameters."""
-
-    has_start: bool
-    has_end: bool
-
-    @classmethod
-    def of(cls, time_range: TimeRange) -> "_Shape":
-        return cls(time_range.start is not None, time_range.end is not None)
-
-    @property
-    def all_time(self) -> bool:
-        return not (self.has_start or self.has_end)
-
-
-def _range_parameters(time_range: TimeRange) -> dict[str, Any]:
-    # Bounded below even for all time: see `_entry_conditions`.
-    parameters: dict[str, Any] = {FROM_PARAMETER: time_range.start or EARLIEST}
-    if time_range.end is not None:
-        parameters[TO_PARAMETER] = time_range.end
-    return parameters
-
-
-@functools.cache
-def _builder(make: Callable[..., Any], shape: _Shape) -> Callable[[OwnerScope], Any]:
-    # One object per statement and shape: `OwnerScope.prepared` caches by it.
-    return functools.partial(make, shape=shape)
-
-
-def _execute(
-    session: Session, scope: OwnerScope, make: Callable[..., Any], time_range: TimeRange
-) -> Any:
-    """Run `make(scope, shape=…)`, prepared, for this scope and time range."""
-    statement, parameters = scope.prepared(_builder(make, _Shape.of(time_range)))
-    return session.execute(statement, {**parameters, **_range_parameters(time_range)})
-
-
-def _entry_conditions(scope: OwnerScope, shape: _Shape) -> list[ColumnElement[bool]]:
-    """The scoped entries in the range, for reading them all (their moods, their ids)."""
-    # Bounded below even for all time (no entry is before EARLIEST): SQLite then reads the
-    # entries through (owner_id, occurred_at), in time order, which is mostly the table's
-    # own order (a diary is written as things happen). Through the other owner_id indexes,
-    # which it may pick otherwise, reading their moods takes twice as long.
-    occurred_at = col(Entry.occurred_at)
-    conditions = [*scope.conditions(Entry), occurred_at >= bindparam(FROM_PARAMETER)]
-    if shape.has_end:
-        conditions.append(occurred_at < bindparam(TO_PARAMETER))
-    return conditions
-
-
-def _entry_conditions_in(scope: OwnerScope, time_range: TimeRange) -> list[ColumnElement[bool]]:
-    """`_entry_conditions` with the range's bounds as values, for a statement built per
-    request."""
-    bounded = TimeRange(time_range.start or EARLIEST, time_range.end)
-    return [*scope.conditions(Entry), *bounded.conditions(col(Entry.occurred_at))]
-
-
-def _emotion_conditions(scope: OwnerScope, shape: _Shape) -> list[ColumnElement[bool]]:
-    """The emotions of the scoped entries in the range.
-
-    When the scope and range keep all of the owner's entries, the owner is enough: no
-    entries to read. Otherwise the entries are filtered once, into a set of ids, rather than
-    looked up again for every emotion.
-    """
-    conditions = scope.conditions(EntryEmotion)
-    if not scope.include_private or not shape.all_time:
-        scoped_ids = sa_select(col(Entry.id)).where(*_entry_conditions(scope, shape))
-        conditions.append(col(EntryEmotion.entry_id).in_(scoped_ids))
-    return conditions
-
-
-def _per_person(scope: OwnerScope, shape: _Shape) -> Subquery:
-    """Per person named in the scoped entries in the range: entries, their mood sum, and
-    the sum and count of the qualities of contact rated."""
-    # A LEFT JOIN so that the entries drive it (SQLite reads each entry once and finds its
-    # people by primary key, instead of reading an entry again for each person named);
-    # the entries that name nobody form a NULL group, which matches no person.
-    return (
-        sa_select(
-            col(EntryPerson.person_id).label("person_id"),
-            func.count().label("entries"),
-            func.sum(col(Entry.mood)).label("mood_sum"),
-            func.sum(col(EntryPerson.quality)).label("quality_sum"),
-            func.count(col(EntryPerson.quality)).label("qualities"),
-        )
-        .select_from(Entry)
-        .outerjoin(
-            EntryPerson,
-            and_(
-                col(EntryPerson.owner_id) == col(Entry.owner_id),
-                col(EntryPerson.entry_id) == col(Entry.id),
-            ),
-        )
-        .where(*_entry_conditions(scope, shape))
-        .group_by(col(EntryPerson.person_id))
-        .subquery("per_person")
-    )
 
 
 def _emotion_stats(rows: Any) -> list[EmotionStat]:
@@ -223,10 +83,10 @@ def _ratio(numerator: float, denominator: int) -> float | None:
 # --- mood by person -----------------------------------------------------------------------
 
 
-def _people_and_baseline(scope: OwnerScope, shape: _Shape) -> CompoundSelect[Any]:
+def _people_and_baseline(scope: OwnerScope, shape: Shape) -> CompoundSelect[Any]:
     """One row for the baseline (all scoped entries in the range: count and mood sum),
     first, then one per person: the people's rows carry kind 1, the baseline's kind 0."""
-    per_person = _per_person(scope, shape)
+    per_person = per_person_totals(scope, shape)
     named = func.coalesce(per_person.c.entries, 0)
     people = (
         sa_select(
@@ -256,14 +116,14 @@ def _people_and_baseline(scope: OwnerScope, shape: _Shape) -> CompoundSelect[Any
         null(),
         null(),
     ]
-    baseline = sa_select(*columns).where(*_entry_conditions(scope, shape))
+    baseline = sa_select(*columns).where(*entry_conditions(scope, shape))
     both = union_all(people, baseline)
     ordered = both.selected_columns
     return both.order_by(ordered.kind, ordered.entries.desc(), ordered.id)
 
 
 def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -> MoodByPerson:
-    rows = _execute(session, scope, _people_and_baseline, time_range).all()
+    rows = execute(session, scope, _people_and_baseline, time_range).all()
     _, _, _, _, count, mood_sum, _, _ = rows[0]
     emotions = _top_emotions_per_person(session, scope, time_range)
 
@@ -291,7 +151,7 @@ def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -
     )
 
 
-def _top_emotions(scope: OwnerScope, shape: _Shape) -> Select[Any]:
+def _top_emotions(scope: OwnerScope, shape: Shape) -> Select[Any]:
     # An emotion about one person counts for that person (always one of its entry's
     # people); one about nobody in particular counts for every person its entry names.
     person_id = func.coalesce(col(EntryEmotion.person_id), col(EntryPerson.person_id))
@@ -316,7 +176,7 @@ def _top_emotions(scope: OwnerScope, shape: _Shape) -> Select[Any]:
                 col(EntryPerson.entry_id) == entry_of_emotion_about_nobody,
             ),
         )
-        .where(*_emotion_conditions(scope, shape), person_id.is_not(None))
+        .where(*emotion_conditions(scope, shape), person_id.is_not(None))
         .group_by(person_id, label)
         .subquery()
     )
@@ -340,7 +200,7 @@ def _top_emotions_per_person(
     session: Session, scope: OwnerScope, time_range: TimeRange
 ) -> dict[uuid.UUID, list[EmotionStat]]:
     found: dict[uuid.UUID, list[EmotionStat]] = {}
-    for person, label, count, intensity_sum in _execute(session, scope, _top_emotions, time_range):
+    for person, label, count, intensity_sum in execute(session, scope, _top_emotions, time_range):
         # Exactly avg(): a sum of integers, divided once (correctly rounded either way).
         found.setdefault(person, []).append(
             EmotionStat(label=label, count=count, mean_intensity=intensity_sum / count)
@@ -362,13 +222,13 @@ def mood_timeline(
         # rather than calling Python for every entry (app/summaries/localtime.py).
         first, last = session.execute(
             sa_select(func.min(occurred_at), func.max(occurred_at)).where(
-                *_entry_conditions_in(scope, time_range)
+                *entry_conditions_in(scope, time_range)
             )
         ).one()
         if first is not None:
             offsets = localtime.offsets(scope.timezone, first, last)
     to_bucket = localtime.local_day if bucket is Bucket.day else localtime.local_week_start
-    entries = _entries(
+    entries = scoped_entries(
         scope,
         time_range,
         to_bucket(occurred_at, scope.timezone, dialect, offsets).label("bucket"),
@@ -377,7 +237,7 @@ def mood_timeline(
         sa_select(
             entries.c.bucket,
             func.count().label("entries"),
-            _mean(entries.c.mood).label("mean_mood"),
+            mean(entries.c.mood).label("mean_mood"),
             func.min(entries.c.mood).label("min_mood"),
             func.max(entries.c.mood).label("max_mood"),
         )
@@ -437,7 +297,7 @@ def _slope(n: int, sum_x: float, sum_y: float, sum_xx: float, sum_xy: float) -> 
 def focus_areas(session: Session, scope: OwnerScope, time_range: TimeRange) -> FocusAreaSummary:
     dialect = session.get_bind().dialect.name
     entries = (
-        _entries(
+        scoped_entries(
             scope,
             time_range,
             col(Entry.focus_area_id).label("focus_area_id"),
@@ -531,8 +391,8 @@ def _intervals(
     return interval, before
 
 
-def _people_in_interval(scope: OwnerScope, shape: _Shape) -> Select[Any]:
-    per_person = _per_person(scope, shape)
+def _people_in_interval(scope: OwnerScope, shape: Shape) -> Select[Any]:
+    per_person = per_person_totals(scope, shape)
     return (
         sa_select(col(Person.id), col(Person.name), per_person.c.entries, per_person.c.mood_sum)
         .join_from(per_person, Person, per_person.c.person_id == col(Person.id))
@@ -541,11 +401,11 @@ def _people_in_interval(scope: OwnerScope, shape: _Shape) -> Select[Any]:
     )
 
 
-def _emotions_in_interval(scope: OwnerScope, shape: _Shape) -> Select[str, int, float]:
+def _emotions_in_interval(scope: OwnerScope, shape: Shape) -> Select[str, int, float]:
     label = Bytewise(col(EntryEmotion.label))
     return (
-        sa_select(label, func.count(), _mean(EntryEmotion.intensity))
-        .where(*_emotion_conditions(scope, shape))
+        sa_select(label, func.count(), mean(EntryEmotion.intensity))
+        .where(*emotion_conditions(scope, shape))
         .group_by(label)
         .order_by(func.count().desc(), label)
         .limit(TOP_EMOTIONS)
@@ -553,11 +413,11 @@ def _emotions_in_interval(scope: OwnerScope, shape: _Shape) -> Select[str, int, 
 
 
 def _lowest_in_interval(
-    scope: OwnerScope, shape: _Shape
+    scope: OwnerScope, shape: Shape
 ) -> Select[uuid.UUID, datetime, int, EventType]:
     return (
         sa_select(col(Entry.id), col(Entry.occurred_at), col(Entry.mood), col(Entry.event_type))
-        .where(*_entry_conditions(scope, shape))
+        .where(*entry_conditions(scope, shape))
         .order_by(col(Entry.mood), col(Entry.occurred_at).desc(), col(Entry.id))
         .limit(LOWEST_MOOD_ENTRIES)
     )
@@ -576,13 +436,13 @@ def between_sessions(
     span = TimeRange(before.start if before else interval.start, interval.end)
     entries_count, mean_mood, previous_mean = session.execute(
         sa_select(func.count(case((within, 1))), func.avg(case((within, mood))), mean_before).where(
-            *_entry_conditions_in(scope, span)
+            *entry_conditions_in(scope, span)
         )
     ).one()
 
-    people_rows = _execute(session, scope, _people_in_interval, interval)
-    emotion_rows = _execute(session, scope, _emotions_in_interval, interval)
-    lowest = _execute(session, scope, _lowest_in_interval, interval)
+    people_rows = execute(session, scope, _people_in_interval, interval)
+    emotion_rows = execute(session, scope, _emotions_in_interval, interval)
+    lowest = execute(session, scope, _lowest_in_interval, interval)
     measures = session.exec(
         scope.select(Measure)
         .where(*interval.conditions(col(Measure.completed_at)))
