@@ -197,6 +197,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=500, help="per round (lists: a fifth)")
     parser.add_argument(
+        "--rate-limit", type=int, default=0, help="RATE_LIMIT_PER_MINUTE (0: the limiter off)"
+    )
+    parser.add_argument(
         "--only", default="healthz,read,list50,create", type=lambda v: set(v.split(","))
     )
     args = parser.parse_args()
@@ -207,7 +210,9 @@ def main() -> None:
     ):
         url = url.replace("postgresql://", "postgresql+psycopg://")
         migrate(url)
-        settings = production_settings(url)
+        settings = production_settings(url).model_copy(
+            update={"rate_limit_per_minute": args.rate_limit}
+        )
         app, token, entry_id, people = setup(settings)
         silence_app_logs()
         backend_cpu = postgres_backend_seconds(url) if args.backend == "postgresql" else lambda: 0.0
