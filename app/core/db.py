@@ -159,6 +159,12 @@ def create_db_engine(settings: Settings) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             json_deserializer=orjson.loads,  # JSON columns are read on every entry
+            # Reads check connections out on the event loop (run_quick) and hold them until
+            # the response is sent: a bounded pool would block the loop when it runs dry,
+            # and with it the requests that would return theirs. A SQLite connection is an
+            # open file, so a burst opens more instead of waiting for one.
+            pool_size=20,
+            max_overflow=-1,
         )
         _configure_sqlite(engine, database)
         return engine

@@ -1,13 +1,16 @@
 """The engine: PostgreSQL's pool replaces a connection that died while idle; SQLite's
 writers queue on a lock file."""
 
+import asyncio
 import fcntl
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import anyio
 import psycopg
 import pytest
 from alembic import command
@@ -142,3 +145,56 @@ def test_sqlite_concurrent_writes_all_land(sqlite_app: tuple[FastAPI, Path]) -> 
     assert statuses == [201] * 24
     listed = client.get("/v1/entries?limit=100", headers=account.headers).json()["items"]
     assert sorted(entry["event"] for entry in listed) == sorted(f"Entry {n}" for n in range(24))
+
+
+def test_sqlite_more_concurrent_requests_than_pooled_connections_all_complete(
+    sqlite_app: tuple[FastAPI, Path],
+) -> None:
+    """Reads take their connection on the event loop and keep it until the response is
+    sent: a pool that ran dry must not block the loop (and with it every request that would
+    give a connection back)."""
+    application, _ = sqlite_app
+    account = register(TestClient(application, raise_server_exceptions=False))
+    token = account.headers["Authorization"].encode()
+    concurrent = 3 * (application.state.engine.pool.size() + 5)
+
+    async def one(method: str, path: str, body: bytes) -> int:
+        status = 0
+        headers = [(b"authorization", token), (b"content-type", b"application/json")]
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                await asyncio.sleep(0.05)  # a slow client: the request keeps its connection
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+        }  # fmt: skip
+        await application(scope, receive, send)
+        return status
+
+    async def burst() -> list[int]:
+        body = json.dumps(entry_body()).encode()
+        requests = [
+            one("POST", "/v1/entries", body) if n % 4 == 0 else one("GET", "/v1/entries", b"")
+            for n in range(concurrent)
+        ]
+        return list(await asyncio.gather(*requests))
+
+    # In a thread of its own: a blocked loop must fail the test, not hang it.
+    outcome: dict[str, list[int]] = {}
+    runner = threading.Thread(target=lambda: outcome.update(statuses=anyio.run(burst)))
+    runner.daemon = True
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive(), "the event loop blocked on the connection pool"
+    statuses = outcome["statuses"]
+    assert sorted(set(statuses)) == [200, 201]
+    assert statuses.count(201) == len(range(0, concurrent, 4))
