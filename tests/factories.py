@@ -224,3 +224,65 @@ def share_with(
 def revoke_share(client: TestClient, account: Account, share_id: str) -> None:
     response = client.delete(f"/v1/shares/{share_id}", headers=account.headers)
     assert response.status_code == 204, response.text
+
+
+# Free text a serializer can get wrong: escapes, control characters, separators JavaScript
+# does not allow in strings, astral characters, and text that looks like the JSON around it.
+ODD_TEXT = (
+    'quote " and backslash \\',
+    "tab\there",
+    "bell\x07 and \x01 and \x1f",
+    "line\nbreak\r",
+    "</script> & <b>",
+    "Schädenfreude 😀",
+    "separators \u2028 \u2029",
+    "del \x7f",
+    "ünïcödé ☃ \b\f",
+    '"communication":null',
+)
+
+
+def create_awkward_entries(
+    client: TestClient, account: Account, people: list[str], focus_area_id: str
+) -> list[str]:
+    """One entry per ODD_TEXT, varied in every way an entry's JSON can vary; their ids."""
+    ids = []
+    for n, text in enumerate(ODD_TEXT):
+        named = people[: n % 4]
+        created = create_entry(
+            client,
+            account,
+            # whole seconds, fractions (one with trailing zeros), an offset
+            occurred_at=[
+                f"2026-03-0{1 + n % 9}T0{n % 10}:15:00Z",
+                f"2026-03-1{n % 10}T10:00:00.1{n}0000Z",
+                f"2026-04-0{1 + n % 9}T23:59:59.000001+05:30",
+            ][n % 3],
+            mood=n % 11,  # moods 0 and 1 answer `safety` on create, never on reads
+            event=f"{text} (event {n})",
+            event_type=["conversation", "conflict", "other"][n % 3],
+            focus_area_id=focus_area_id if n % 2 else None,
+            private=n % 4 == 0,
+            tags=[] if n % 3 == 0 else [text[:20].strip() or "x", "zz"],
+            people=[
+                {"person_id": person, "quality": [None, -2, 2][i % 3]}
+                for i, person in enumerate(named)
+            ],
+            # not in the order of their people or labels: read by position
+            emotions=[
+                {"label": "zz custom " + text[:10], "intensity": 9, "person_id": named[-1]}
+                if named
+                else {"label": "hurt", "intensity": 0},
+                {"label": "calm", "intensity": n % 11},
+                {"label": text[:30], "intensity": 10, "person_id": named[0]}
+                if named
+                else {"label": "aa custom", "intensity": 1},
+            ],
+            communication=(
+                {"what_i_said": text, "what_i_felt": "ok", "what_i_could_try": "🙂"}
+                if n % 2
+                else None
+            ),
+        )
+        ids.append(str(created["id"]))
+    return ids

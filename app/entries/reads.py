@@ -5,6 +5,9 @@ JSON in the same statement, and the response models are built from values the da
 already checked. That is one round trip per read and no identity map, load events or
 re-validation, which is most of what a read costs (bench/ANALYSIS.md). Free text is
 decrypted here, as the ORM load hook would do it.
+
+These give EntryPublic models (sync, the therapist's list); the client's own entry routes
+answer with JSON the database writes instead (app.entries.json_text).
 """
 
 import uuid
@@ -40,7 +43,7 @@ def _json_objects_sqlite(element: JsonObjects, compiler: SQLCompiler, **kw: Any)
     return f"json_group_array(json_object({compiler.process(element.clauses, **kw)}))"
 
 
-def _key(name: str) -> ColumnElement[str]:
+def json_key(name: str) -> ColumnElement[str]:
     return literal_column(f"'{name}'")
 
 
@@ -50,7 +53,10 @@ def _children(scope: OwnerScope) -> tuple[ColumnElement[Any], ColumnElement[Any]
     people = (
         select(
             JsonObjects(
-                _key("person_id"), EntryPerson.person_id, _key("quality"), EntryPerson.quality
+                json_key("person_id"),
+                EntryPerson.person_id,
+                json_key("quality"),
+                EntryPerson.quality,
             )
         )
         .where(*scope.conditions(EntryPerson), col(EntryPerson.entry_id) == col(Entry.id))
@@ -59,15 +65,15 @@ def _children(scope: OwnerScope) -> tuple[ColumnElement[Any], ColumnElement[Any]
     emotions = (
         select(
             JsonObjects(
-                _key("position"),
+                json_key("position"),
                 EntryEmotion.position,
-                _key("label"),
+                json_key("label"),
                 EntryEmotion.label,
-                _key("intensity"),
+                json_key("intensity"),
                 EntryEmotion.intensity,
-                _key("person_id"),
+                json_key("person_id"),
                 EntryEmotion.person_id,
-                _key("custom"),
+                json_key("custom"),
                 EntryEmotion.custom,
             )
         )
@@ -95,7 +101,7 @@ ENTRY_FIELDS = (
 _COLUMNS = (*(getattr(Entry, name) for name in ENTRY_FIELDS), Entry.communication)
 
 
-_ID, _IDS = "entry_id", "entry_ids"
+ENTRY_ID_PARAMETER, _IDS = "entry_id", "entry_ids"
 
 
 def select_entries(scope: OwnerScope) -> Select[Any]:
@@ -133,13 +139,13 @@ def public(session: Session, scope: OwnerScope, rows: Sequence[Row[Any]]) -> lis
 
 
 def _entry_by_id(scope: OwnerScope) -> Select[Any]:
-    return select_entries(scope).where(col(Entry.id) == bindparam(_ID))
+    return select_entries(scope).where(col(Entry.id) == bindparam(ENTRY_ID_PARAMETER))
 
 
 def by_id(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic | None:
     """The entry, if the scope may see it (an `IN` list would be rendered on every call)."""
     stmt, params = scope.prepared(_entry_by_id)
-    row = session.connection().execute(stmt, {**params, _ID: entry_id}).first()
+    row = session.connection().execute(stmt, {**params, ENTRY_ID_PARAMETER: entry_id}).first()
     return None if row is None else public(session, scope, [row])[0]
 
 

@@ -72,8 +72,14 @@ async def create_entry(
     return entry
 
 
+# The reads answer with the JSON the database wrote (app/entries/reads.py): `response_model`
+# documents it, and FastAPI neither validates nor serializes a `Response`.
+JSON = "application/json"
+
+
 @router.get(
     "",
+    response_model=Page[EntryPublic],
     summary="List entries, newest first",
     description="Ordered by `occurred_at`, then `id`, both descending. `from` is inclusive, "
     "`to` exclusive. Follow `next_cursor` for the next page.",
@@ -85,24 +91,24 @@ async def list_entries(
     filters: EntryFiltersDep,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
-) -> Page[EntryPublic]:
-    items, next_cursor = await run_quick(
-        session, service.page, session, scope, filters, limit=limit, cursor=cursor
+) -> Response:
+    body = await run_quick(
+        session, service.page_json, session, scope, filters, limit=limit, cursor=cursor
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return Response(body, media_type=JSON)
 
 
 @router.get(
     "/{entry_id}",
+    response_model=EntryPublic,
     summary="Read one entry",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def read_entry(
-    entry_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
-) -> EntryPublic:
-    entry = await run_quick(session, service.get, session, scope, entry_id)
+async def read_entry(entry_id: uuid.UUID, scope: ClientScope, session: SessionDep) -> Response:
+    entry = await run_quick(session, service.get_json, session, scope, entry_id)
+    response = Response(entry.body, media_type=JSON)
     set_etag(response, entry)
-    return entry
+    return response
 
 
 @router.patch(

@@ -1,11 +1,15 @@
 """Diary entries: what happened, with whom, how it felt."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Any
 
-from sqlalchemy import bindparam, exists, insert
+import orjson
+from sqlalchemy import ColumnElement, DateTime, Integer, Uuid, bindparam, exists, insert, tuple_
+from sqlalchemy import Select as CoreSelect
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -14,11 +18,11 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from app.core import crud
 from app.core.concurrency import check_if_match
 from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import keyset_page
+from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.emotions.vocabulary import is_custom
-from app.entries import reads
+from app.entries import json_text, reads
 from app.entries.schemas import (
     Communication,
     EmotionIn,
@@ -181,36 +185,56 @@ def get(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryPublic
     return found
 
 
+# The list's filters, each a condition on a named bound parameter: the list statement is
+# prepared once per dialect and set of filters used, and only the values change per request.
+_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "filter_from": lambda: col(Entry.occurred_at) >= bindparam("filter_from"),
+    "filter_to": lambda: col(Entry.occurred_at) < bindparam("filter_to"),
+    "filter_focus_area_id": lambda: col(Entry.focus_area_id) == bindparam("filter_focus_area_id"),
+    "filter_mood_min": lambda: col(Entry.mood) >= bindparam("filter_mood_min"),
+    "filter_mood_max": lambda: col(Entry.mood) <= bindparam("filter_mood_max"),
+    "filter_person_id": lambda: exists().where(
+        col(EntryPerson.owner_id) == col(Entry.owner_id),
+        col(EntryPerson.entry_id) == col(Entry.id),
+        col(EntryPerson.person_id) == bindparam("filter_person_id"),
+    ),
+    "filter_emotion": lambda: exists().where(
+        col(EntryEmotion.owner_id) == col(Entry.owner_id),
+        col(EntryEmotion.entry_id) == col(Entry.id),
+        col(EntryEmotion.label) == bindparam("filter_emotion"),
+    ),
+}
+
+
+def _filter_values(filters: EntryFilters) -> dict[str, Any]:
+    """The filters set, by the name of their parameter."""
+    values = {
+        "filter_from": filters.occurred.start,
+        "filter_to": filters.occurred.end,
+        "filter_focus_area_id": filters.focus_area_id,
+        "filter_mood_min": filters.mood_min,
+        "filter_mood_max": filters.mood_max,
+        "filter_person_id": filters.person_id,
+        "filter_emotion": filters.emotion,
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _filter_conditions(names: Collection[str]) -> list[ColumnElement[bool]]:
+    return [condition() for name, condition in _FILTERS.items() if name in names]
+
+
 def page(
     session: Session, scope: OwnerScope, filters: EntryFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[EntryPublic], str | None]:
     # The page's ids first (a small statement built per request, whatever the filters), then
     # the entries themselves by a prepared statement.
-    stmt = sa_select(col(Entry.id), col(Entry.occurred_at)).where(
-        *scope.conditions(Entry), *filters.occurred.conditions(col(Entry.occurred_at))
+    values = _filter_values(filters)
+    stmt = (
+        sa_select(col(Entry.id), col(Entry.occurred_at))
+        .where(*scope.conditions(Entry), *_filter_conditions(values))
+        .params(values)
     )
-    if filters.focus_area_id is not None:
-        stmt = stmt.where(col(Entry.focus_area_id) == filters.focus_area_id)
-    if filters.mood_min is not None:
-        stmt = stmt.where(col(Entry.mood) >= filters.mood_min)
-    if filters.mood_max is not None:
-        stmt = stmt.where(col(Entry.mood) <= filters.mood_max)
-    if filters.person_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                col(EntryPerson.owner_id) == col(Entry.owner_id),
-                col(EntryPerson.entry_id) == col(Entry.id),
-                col(EntryPerson.person_id) == filters.person_id,
-            )
-        )
-    if filters.emotion is not None:
-        stmt = stmt.where(
-            exists().where(
-                col(EntryEmotion.owner_id) == col(Entry.owner_id),
-                col(EntryEmotion.entry_id) == col(Entry.id),
-                col(EntryEmotion.label) == filters.emotion,
-            )
-        )
     rows, next_cursor = keyset_page(
         session,
         stmt,
@@ -221,6 +245,66 @@ def page(
         newest_first=True,
     )
     return reads.by_ids(session, scope, [row.id for row in rows]), next_cursor
+
+
+def get_json(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> json_text.EntryJson:
+    """`get`, as the API writes it (EntryPublic's JSON) and the entry's version."""
+    found = json_text.json_by_id(session, scope, entry_id)
+    if found is None:
+        raise NotFound(f"No entry with id {entry_id}")
+    return found
+
+
+_AFTER = "after"  # the page starts after the (occurred_at, id) of the cursor
+_JSON_PAGES: dict[tuple[str, frozenset[str]], Callable[[OwnerScope], CoreSelect[Any]]] = {}
+
+
+def _json_page(dialect: str, names: frozenset[str], scope: OwnerScope) -> CoreSelect[Any]:
+    """The page's JSON rows. The page is chosen by id in a subquery, so only its rows are
+    written as JSON: a plan that sorts the matching entries (an index on the filter rather
+    than on the order) would otherwise write every one of them before keeping a page."""
+    occurred_at, entry_id = col(Entry.occurred_at), col(Entry.id)
+    newest_first = (occurred_at.desc(), entry_id.desc())
+    limit = bindparam("page_limit", type_=Integer())
+    ids = sa_select(entry_id).where(*scope.conditions(Entry), *_filter_conditions(names))
+    if _AFTER in names:
+        # typed as `keyset_page` binds the cursor's values
+        after = (bindparam("after_at", type_=DateTime()), bindparam("after_id", type_=Uuid()))
+        ids = ids.where(tuple_(occurred_at, entry_id) < tuple_(*after))
+    page = ids.order_by(*newest_first).limit(limit).correlate(None)
+    return (
+        json_text.select_json(dialect, scope)
+        .where(entry_id.in_(page))
+        .order_by(*newest_first)
+        .limit(limit)
+    )
+
+
+def page_json(
+    session: Session, scope: OwnerScope, filters: EntryFilters, *, limit: int, cursor: str | None
+) -> bytes:
+    """`page` as the API writes it: Page[EntryPublic]'s JSON, read in one prepared statement
+    per set of filters (newest first, as `keyset_page` orders and its cursors)."""
+    params = _filter_values(filters)
+    names = frozenset(params) | ({_AFTER} if cursor is not None else frozenset())
+    if cursor is not None:
+        params["after_at"], params["after_id"] = decode_cursor(cursor)
+    connection = session.connection()
+    key = (connection.dialect.name, names)
+    build = _JSON_PAGES.get(key) or _JSON_PAGES.setdefault(key, partial(_json_page, *key))
+    stmt, owner = scope.prepared(build)
+    rows = connection.execute(stmt, {**owner, **params, "page_limit": limit + 1}).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = orjson.loads(rows[-1][0])  # the free text is not needed: its slots are null
+        next_cursor = encode_cursor(
+            datetime.fromisoformat(last["occurred_at"]), uuid.UUID(last["id"])
+        )
+    return b'{"items":[%s],"next_cursor":%s}' % (
+        b",".join(json_text.json_entries(session, scope, rows)),
+        orjson.dumps(next_cursor),
+    )
 
 
 def update(

@@ -21,6 +21,17 @@ from app.core.crypto import KeyRing
 from app.core.field_encryption import column_decryptor, decrypt_value, keys_of
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
+from app.entries.json_text import (
+    COMMUNICATION_SLOT,
+    EVENT_SLOT,
+    TAGS_SLOT,
+    postgresql_boolean,
+    postgresql_id,
+    postgresql_instant,
+    sqlite_boolean,
+    sqlite_id,
+    sqlite_instant,
+)
 from app.models.account import User
 from app.models.diary import Entry, FocusArea, FocusAreaPerson, Person
 from app.models.therapy import Measure, TherapySession
@@ -38,52 +49,27 @@ BATCH = 500  # entries per query and per streamed chunk (250 to 2,000 measured t
 # object (orjson, in C). No row, dict or datetime per entry, no queries for people and emotions.
 # tests/export/test_entry_text.py checks that the text is what orjson writes.
 
-# Where the free text goes: the first of each in the object, since what comes before it is
-# never free text (times, numbers, ids, enum values, booleans).
-EVENT_SLOT, TAGS_SLOT, COMMUNICATION_SLOT = b'"event":null', b'"tags":null', b'"communication":null'
-
-
-def _sqlite_instant(column: str) -> str:
-    """SQLAlchemy's SQLite text (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC) as orjson writes the
-    aware datetime (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`)."""
-    return (
-        f"substr({column}, 1, 10) || 'T' || CASE WHEN substr({column}, 20) IN ('', '.000000') "
-        f"THEN substr({column}, 12, 8) ELSE substr({column}, 12) END || 'Z'"
-    )
-
-
-def _sqlite_id(column: str) -> str:
-    """A Uuid column on SQLite (32 hex digits) in its hyphenated form (NULL stays NULL)."""
-    return (
-        f"substr({column}, 1, 8) || '-' || substr({column}, 9, 4) || '-' || "
-        f"substr({column}, 13, 4) || '-' || substr({column}, 17, 4) || '-' || substr({column}, 21)"
-    )
-
-
-def _sqlite_boolean(column: str) -> str:
-    return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
-
 
 # SQLite's json_object writes compact JSON. A subquery's value loses its JSON subtype: json()
 # marks it as JSON again. SQLite 3.40 has no ORDER BY inside an aggregate; it aggregates an
 # ordered subquery in that order.
 _SQLITE_ENTRY = f"""json_object(
-    'created_at', {_sqlite_instant("entries.created_at")},
-    'updated_at', {_sqlite_instant("entries.updated_at")},
+    'created_at', {sqlite_instant("entries.created_at")},
+    'updated_at', {sqlite_instant("entries.updated_at")},
     'version', entries.version,
-    'occurred_at', {_sqlite_instant("entries.occurred_at")},
+    'occurred_at', {sqlite_instant("entries.occurred_at")},
     'mood', entries.mood,
     'event', NULL,
     'event_type', entries.event_type,
-    'focus_area_id', {_sqlite_id("entries.focus_area_id")},
-    'private', {_sqlite_boolean("entries.private")},
+    'focus_area_id', {sqlite_id("entries.focus_area_id")},
+    'private', {sqlite_boolean("entries.private")},
     'tags', NULL,
-    'id', {_sqlite_id("entries.id")},
+    'id', {sqlite_id("entries.id")},
     'communication', NULL,
     'people', json((
         SELECT json_group_array(json(person)) FROM (
             SELECT json_object(
-                'person_id', {_sqlite_id("entry_people.person_id")},
+                'person_id', {sqlite_id("entry_people.person_id")},
                 'quality', entry_people.quality
             ) AS person
             FROM entry_people
@@ -97,8 +83,8 @@ _SQLITE_ENTRY = f"""json_object(
             SELECT json_object(
                 'label', entry_emotions.label,
                 'intensity', entry_emotions.intensity,
-                'person_id', {_sqlite_id("entry_emotions.person_id")},
-                'custom', {_sqlite_boolean("entry_emotions.custom")}
+                'person_id', {sqlite_id("entry_emotions.person_id")},
+                'custom', {sqlite_boolean("entry_emotions.custom")}
             ) AS emotion
             FROM entry_emotions
             WHERE entry_emotions.owner_id = entries.owner_id
@@ -109,38 +95,23 @@ _SQLITE_ENTRY = f"""json_object(
 )"""  # noqa: S608 - constant SQL: column names, no values
 _SQLITE_ENTRY_ROW = (
     _SQLITE_ENTRY,
-    _sqlite_id("entries.id"),
+    sqlite_id("entries.id"),
     "entries.event",
     "json_extract(entries.tags, '$')",  # a JSON column holds the ciphertext as a JSON string
     "json_extract(entries.communication, '$')",  # or JSON null, read as NULL
 )
 
 
-def _postgresql_instant(column: str) -> str:
-    return (
-        f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {column}) = "
-        f"""{column} THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)"""
-    )
-
-
-def _postgresql_boolean(column: str) -> str:
-    return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
-
-
-def _postgresql_id(column: str) -> str:
-    return f"""coalesce('"' || {column} || '"', 'null')"""
-
-
 # PostgreSQL's json functions write spaces (`"key" : value`), so the text is put together
 # here; to_json escapes a string as orjson does.
-_POSTGRESQL_ENTRY = f"""'{{"created_at":"' || {_postgresql_instant("entries.created_at")}
-    || '","updated_at":"' || {_postgresql_instant("entries.updated_at")}
+_POSTGRESQL_ENTRY = f"""'{{"created_at":"' || {postgresql_instant("entries.created_at")}
+    || '","updated_at":"' || {postgresql_instant("entries.updated_at")}
     || '","version":' || entries.version
-    || ',"occurred_at":"' || {_postgresql_instant("entries.occurred_at")}
+    || ',"occurred_at":"' || {postgresql_instant("entries.occurred_at")}
     || '","mood":' || entries.mood
     || ',"event":null,"event_type":' || to_json(entries.event_type)::text
-    || ',"focus_area_id":' || {_postgresql_id("entries.focus_area_id")}
-    || ',"private":' || {_postgresql_boolean("entries.private")}
+    || ',"focus_area_id":' || {postgresql_id("entries.focus_area_id")}
+    || ',"private":' || {postgresql_boolean("entries.private")}
     || ',"tags":null,"id":"' || entries.id
     || '","communication":null,"people":' || coalesce((
         SELECT '[' || string_agg(
@@ -155,8 +126,8 @@ _POSTGRESQL_ENTRY = f"""'{{"created_at":"' || {_postgresql_instant("entries.crea
         SELECT '[' || string_agg(
             '{{"label":' || to_json(entry_emotions.label)::text
             || ',"intensity":' || entry_emotions.intensity
-            || ',"person_id":' || {_postgresql_id("entry_emotions.person_id")}
-            || ',"custom":' || {_postgresql_boolean("entry_emotions.custom")} || '}}',
+            || ',"person_id":' || {postgresql_id("entry_emotions.person_id")}
+            || ',"custom":' || {postgresql_boolean("entry_emotions.custom")} || '}}',
             ',' ORDER BY entry_emotions.position
         ) || ']'
         FROM entry_emotions

@@ -3,7 +3,6 @@ writers queue on a lock file."""
 
 import asyncio
 import fcntl
-import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import psycopg
 import pytest
 from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from app.core import db
 from app.main import create_app
@@ -155,38 +156,28 @@ def test_sqlite_more_concurrent_requests_than_pooled_connections_all_complete(
     give a connection back)."""
     application, _ = sqlite_app
     account = register(TestClient(application, raise_server_exceptions=False))
-    token = account.headers["Authorization"].encode()
     concurrent = 3 * (application.state.engine.pool.size() + 5)
 
-    async def one(method: str, path: str, body: bytes) -> int:
-        status = 0
-        headers = [(b"authorization", token), (b"content-type", b"application/json")]
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
+    async def slow_client(scope: Scope, receive: Receive, send: Send) -> None:
+        async def slow_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status = message["status"]
-                await asyncio.sleep(0.05)  # a slow client: the request keeps its connection
+                await asyncio.sleep(0.05)  # the request keeps its connection meanwhile
+            await send(message)
 
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": b"", "root_path": "", "headers": headers,
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
-        }  # fmt: skip
-        await application(scope, receive, send)
-        return status
+        await application(scope, receive, slow_send)
 
     async def burst() -> list[int]:
-        body = json.dumps(entry_body()).encode()
-        requests = [
-            one("POST", "/v1/entries", body) if n % 4 == 0 else one("GET", "/v1/entries", b"")
-            for n in range(concurrent)
-        ]
-        return list(await asyncio.gather(*requests))
+        transport = httpx.ASGITransport(app=slow_client)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=account.headers
+        ) as client:
+            requests = [
+                client.post("/v1/entries", json=entry_body())
+                if n % 4 == 0
+                else client.get("/v1/entries")
+                for n in range(concurrent)
+            ]
+            return [response.status_code for response in await asyncio.gather(*requests)]
 
     # In a thread of its own: a blocked loop must fail the test, not hang it.
     outcome: dict[str, list[int]] = {}

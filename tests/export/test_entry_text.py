@@ -25,20 +25,15 @@ from app.core.timerange import TimeRange
 from app.export.source import DiarySource
 from app.models.diary import Entry, EntryEmotion, EntryPerson
 from tests.export.support import download
-from tests.factories import Account, create_entry, create_focus_area, create_person, register
-
-# Labels and text that need escaping, or that JSON writers are known to disagree on.
-ODD_TEXT = [
-    'quote " and backslash \\',
-    "tab\there",
-    "bell\x07 and \x01 and \x1f",
-    "line\nbreak\r",
-    "</script> & <b>",
-    "Schädenfreude 😀",
-    "separators \u2028 \u2029",
-    "del \x7f",
-    "ünïcödé ☃",
-]
+from tests.factories import (
+    ODD_TEXT,
+    Account,
+    create_awkward_entries,
+    create_entry,
+    create_focus_area,
+    create_person,
+    register,
+)
 
 
 @dataclass
@@ -53,39 +48,7 @@ def diary(app: FastAPI) -> Iterator[Diary]:
         account = register(http, timezone="Asia/Kolkata")
         people = [create_person(http, account, name=name)["id"] for name in ("Zoë", "Sam", "Al")]
         area = create_focus_area(http, account, title="Moving")["id"]
-        for n, text in enumerate(ODD_TEXT):
-            named = people[: n % 4]
-            create_entry(
-                http,
-                account,
-                # whole seconds, fractions (one with trailing zeros), an offset
-                occurred_at=[
-                    f"2026-03-0{1 + n % 9}T0{n % 10}:15:00Z",
-                    f"2026-03-1{n % 10}T10:00:00.1{n}0000Z",
-                    f"2026-04-0{1 + n % 9}T23:59:59.000001+05:30",
-                ][n % 3],
-                mood=n % 11,
-                event=f"{text} (event {n})",
-                event_type=["conversation", "conflict", "other"][n % 3],
-                focus_area_id=area if n % 2 else None,
-                private=n % 4 == 0,
-                tags=[] if n % 3 == 0 else [text[:20].strip() or "x", "zz"],
-                people=[
-                    {"person_id": person, "quality": [None, -2, 2][i % 3]}
-                    for i, person in enumerate(named)
-                ],
-                # not in the order of their people or labels: exported by position
-                emotions=[
-                    {"label": "zz custom " + text[:10], "intensity": 9, "person_id": named[-1]}
-                    if named
-                    else {"label": "hurt", "intensity": 0},
-                    {"label": "calm", "intensity": n % 11},
-                    {"label": text[:30], "intensity": 10, "person_id": named[0]}
-                    if named
-                    else {"label": "aa custom", "intensity": 1},
-                ],
-                communication={"what_i_said": text, "what_i_felt": "ok"} if n % 2 else None,
-            )
+        create_awkward_entries(http, account, people, area)
         create_entry(http, account, occurred_at="2026-05-01T00:00:00Z", event="bare")
         yield Diary(account, uuid.UUID(account.id))
 

@@ -1,0 +1,235 @@
+"""The entry reads answer with JSON the database wrote: it must be, byte for byte, what
+pydantic writes for EntryPublic (and Page[EntryPublic]), as FastAPI wrote it before.
+
+app/entries/reads.py has the database write each entry's JSON and puts only the decrypted free
+text in. Here the same entries are read through the ORM, validated into EntryPublic and
+serialized by pydantic: the bytes must be equal in every corner of the data (escapes, emoji,
+fractions of seconds, offsets, nulls, empty lists, custom emotions, the order of people and
+emotions, SQLite's 0/1 booleans, a communication stored partial or in another key order).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+from sqlmodel import Session, col, select
+
+from app.core.crypto import KeyRing
+from app.core.errors import NotFound
+from app.core.field_encryption import KEYS
+from app.core.pagination import Page, encode_cursor
+from app.core.scoping import OwnerScope
+from app.core.timerange import TimeRange
+from app.entries import service
+from app.entries.schemas import EntryPublic
+from app.entries.service import EntryFilters
+from app.models.diary import Entry, EntryEmotion, EntryPerson
+from tests.factories import (
+    ODD_TEXT,
+    Account,
+    create_awkward_entries,
+    create_entry,
+    create_focus_area,
+    create_person,
+    register,
+)
+
+ENTRY = TypeAdapter(EntryPublic)
+PAGE = TypeAdapter(Page[EntryPublic])
+
+
+@dataclass
+class Diary:
+    account: Account
+    owner_id: uuid.UUID
+    people: list[str]
+    focus_area_id: str
+
+
+def _session(app: FastAPI) -> Session:
+    return Session(app.state.engine, info={KEYS: KeyRing.from_settings(app.state.settings)})
+
+
+@pytest.fixture(scope="module")
+def diary(app: FastAPI) -> Diary:
+    with TestClient(app, raise_server_exceptions=False) as http:
+        account = register(http, timezone="Asia/Kolkata")
+        people = [create_person(http, account, name=name)["id"] for name in ("Zoë", "Sam", "Al")]
+        area = create_focus_area(http, account, title="Moving")["id"]
+        ids = create_awkward_entries(http, account, people, area)
+        create_entry(http, account, occurred_at="2026-05-01T00:00:00Z", event="bare")
+        changed = http.patch(
+            f"/v1/entries/{ids[1]}",
+            json={"event": "changed \\ once", "tags": ["later"]},
+            headers={**account.headers, "If-Match": '"1"'},
+        )
+        assert changed.status_code == 200, changed.text
+    owner_id = uuid.UUID(account.id)
+    with _session(app) as session:
+        # Stored by an older version: some keys only, in another order (the hook encrypts it)
+        entry = session.exec(select(Entry).where(col(Entry.id) == uuid.UUID(ids[3]))).one()
+        entry.communication = {"what_i_could_try": "later", "what_i_said": 'she said "no"'}
+        session.add(entry)
+        session.commit()
+    return Diary(account, owner_id, people, area)
+
+
+def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPublic]:
+    """The entries as the ORM reads them (decrypted by its load hook), validated into
+    EntryPublic, newest first as the list orders them."""
+    with _session(app) as session:
+        query = select(Entry).where(col(Entry.owner_id) == diary.owner_id)
+        if not include_private:
+            query = query.where(col(Entry.private).is_(False))
+        entries = session.exec(query).all()
+        people = session.exec(
+            select(EntryPerson)
+            .where(col(EntryPerson.owner_id) == diary.owner_id)
+            .order_by(col(EntryPerson.person_id))
+        ).all()
+        emotions = session.exec(
+            select(EntryEmotion)
+            .where(col(EntryEmotion.owner_id) == diary.owner_id)
+            .order_by(col(EntryEmotion.position))
+        ).all()
+        public = [
+            EntryPublic.model_validate(
+                {
+                    **{
+                        name: getattr(entry, name)
+                        for name in EntryPublic.model_fields
+                        if name not in {"people", "emotions", "safety"}
+                    },
+                    "people": [p.model_dump() for p in people if p.entry_id == entry.id],
+                    "emotions": [e.model_dump() for e in emotions if e.entry_id == entry.id],
+                    "safety": None,
+                }
+            )
+            for entry in entries
+        ]
+    return sorted(public, key=lambda e: (e.occurred_at, e.id), reverse=True)
+
+
+def _page(items: list[EntryPublic], limit: int) -> tuple[list[EntryPublic], str | None]:
+    if len(items) <= limit:
+        return items, None
+    return items[:limit], encode_cursor(items[limit - 1].occurred_at, items[limit - 1].id)
+
+
+def test_the_diary_has_what_the_comparison_needs(app: FastAPI, diary: Diary) -> None:
+    entries = _expected(app, diary, include_private=True)
+    assert len(entries) == len(ODD_TEXT) + 1
+    assert any(e.occurred_at.microsecond for e in entries)
+    assert any(not e.occurred_at.microsecond for e in entries)
+    assert any(e.private for e in entries)
+    assert any(not e.private for e in entries)
+    assert any(e.communication for e in entries)
+    assert any(not e.communication for e in entries)
+    assert any(not e.tags for e in entries)
+    assert any(e.version > 1 for e in entries)
+    assert any(e.focus_area_id for e in entries)
+    assert any(not e.focus_area_id for e in entries)
+    assert any(p.quality is None for e in entries for p in e.people)
+    assert any(len(e.people) > 1 for e in entries)
+    assert any(not e.people for e in entries)
+    assert any(m.custom for e in entries for m in e.emotions)
+    assert any(not m.custom for e in entries for m in e.emotions)
+    assert any(m.person_id is None for e in entries for m in e.emotions)
+    assert any(e.emotions == [] for e in entries)
+    assert any(e.mood <= 1 for e in entries)
+
+
+def test_each_entry_reads_as_pydantic_writes_it(
+    client: TestClient, app: FastAPI, diary: Diary
+) -> None:
+    for entry in _expected(app, diary, include_private=True):
+        response = client.get(f"/v1/entries/{entry.id}", headers=diary.account.headers)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["etag"] == f'"{entry.version}"'
+        assert response.content == ENTRY.dump_json(entry)
+
+
+@pytest.mark.parametrize("limit", [1, 4, 50])
+def test_pages_read_as_pydantic_writes_them(
+    client: TestClient, app: FastAPI, diary: Diary, limit: int
+) -> None:
+    remaining = _expected(app, diary, include_private=True)
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = client.get("/v1/entries", params=params, headers=diary.account.headers)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        items, cursor = _page(remaining, limit)
+        assert response.content == PAGE.dump_json(Page(items=items, next_cursor=cursor))
+        remaining = remaining[len(items) :]
+        if cursor is None:
+            assert remaining == []
+            return
+
+
+@pytest.mark.parametrize("include_private", [True, False])
+def test_a_scope_without_private_entries_never_reads_them(
+    app: FastAPI, diary: Diary, include_private: bool
+) -> None:
+    scope = OwnerScope(diary.owner_id, include_private=include_private)
+    everything = _expected(app, diary, include_private=True)
+    expected = _expected(app, diary, include_private=include_private)
+    assert include_private or len(expected) < len(everything)
+    with _session(app) as session:
+        body = service.page_json(session, scope, EntryFilters(), limit=100, cursor=None)
+        assert body == PAGE.dump_json(Page(items=expected, next_cursor=None))
+        for entry in everything:
+            if entry in expected:
+                read = service.get_json(session, scope, entry.id)
+                assert (read.body, read.version) == (ENTRY.dump_json(entry), entry.version)
+            else:
+                with pytest.raises(NotFound):
+                    service.get_json(session, scope, entry.id)
+
+
+def _filters(diary: Diary) -> list[EntryFilters]:
+    return [
+        EntryFilters(),
+        EntryFilters(occurred=TimeRange(start=datetime(2026, 3, 10, 10, 0, 0, 130000, tzinfo=UTC))),
+        EntryFilters(occurred=TimeRange(end=datetime(2026, 4, 1, tzinfo=UTC))),
+        EntryFilters(
+            occurred=TimeRange(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 4, 3, tzinfo=UTC))
+        ),
+        EntryFilters(person_id=uuid.UUID(diary.people[1])),
+        EntryFilters(focus_area_id=uuid.UUID(diary.focus_area_id), mood_min=3),
+        EntryFilters(mood_min=2, mood_max=6),
+        EntryFilters(emotion="calm", mood_max=8),
+        EntryFilters(emotion="hurt"),
+        EntryFilters(person_id=uuid.uuid4()),
+    ]
+
+
+@pytest.mark.parametrize("include_private", [True, False])
+def test_filtered_pages_are_the_validated_pages(
+    app: FastAPI, diary: Diary, include_private: bool
+) -> None:
+    """Every filter, through the cursor, is the page the validated read (the therapist's
+    list) answers."""
+    scope = OwnerScope(diary.owner_id, include_private=include_private)
+    with _session(app) as session:
+        for filters in _filters(diary):
+            cursor: str | None = None
+            seen = 0
+            while True:
+                body = service.page_json(session, scope, filters, limit=3, cursor=cursor)
+                items, next_cursor = service.page(session, scope, filters, limit=3, cursor=cursor)
+                assert body == PAGE.dump_json(Page(items=items, next_cursor=next_cursor)), filters
+                seen += len(items)
+                cursor = next_cursor
+                if cursor is None:
+                    break
+            assert filters != EntryFilters() or seen == len(_expected(app, diary, include_private))
