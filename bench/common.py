@@ -69,14 +69,15 @@ def fresh_database(kind: str, workdir: Path, pg_url: str, prefix: str = "bench")
         print(f"  dropped database {name}")
 
 
-def migrate(env: dict[str, str]) -> None:
+def migrate(env: dict[str, str], checkout: Path = ROOT) -> None:
+    """`alembic upgrade head` with this environment, from `checkout`'s migrations."""
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
+        cwd=checkout,
         env=env,
         check=True,
         capture_output=True,
-        timeout=120,
+        timeout=300,
     )
 
 

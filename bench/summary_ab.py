@@ -19,7 +19,6 @@ import argparse
 import importlib.util
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,18 +64,11 @@ def load_old_router(old: Path) -> ModuleType:
     return router
 
 
-def migrate(database_url: str, cwd: Path) -> None:
+def migrate(database_url: str, checkout: Path) -> None:
     env = dict(
         os.environ, DATABASE_URL=database_url, ENVIRONMENT="production", SECRET_KEY=SECRET_KEY
     )
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=cwd,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    common.migrate(env, checkout)
 
 
 class Variant:

@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from app.models.diary import Entry, EntryEmotion, EntryPerson
 
 PASSWORD = "correct horse battery staple"
 
@@ -286,3 +289,33 @@ def create_awkward_entries(
         )
         ids.append(str(created["id"]))
     return ids
+
+
+def stored_entries(
+    session: Session, owner_id: uuid.UUID, include_private: bool
+) -> list[tuple[Entry, list[EntryPerson], list[EntryEmotion]]]:
+    """The owner's entries as stored (read through the ORM, which decrypts them), each with
+    its people by person id and its emotions by position: what serializers are checked
+    against."""
+    query = select(Entry).where(col(Entry.owner_id) == owner_id)
+    if not include_private:
+        query = query.where(col(Entry.private).is_(False))
+    entries = session.exec(query.order_by(col(Entry.occurred_at), col(Entry.id))).all()
+    people = session.exec(
+        select(EntryPerson)
+        .where(col(EntryPerson.owner_id) == owner_id)
+        .order_by(col(EntryPerson.person_id))
+    ).all()
+    emotions = session.exec(
+        select(EntryEmotion)
+        .where(col(EntryEmotion.owner_id) == owner_id)
+        .order_by(col(EntryEmotion.position))
+    ).all()
+    return [
+        (
+            entry,
+            [p for p in people if p.entry_id == entry.id],
+            [e for e in emotions if e.entry_id == entry.id],
+        )
+        for entry in entries
+    ]

@@ -28,7 +28,7 @@ from app.core.timerange import TimeRange
 from app.entries import service
 from app.entries.schemas import EntryPublic
 from app.entries.service import EntryFilters
-from app.models.diary import Entry, EntryEmotion, EntryPerson
+from app.models.diary import Entry
 from tests.factories import (
     ODD_TEXT,
     Account,
@@ -37,6 +37,7 @@ from tests.factories import (
     create_focus_area,
     create_person,
     register,
+    stored_entries,
 )
 
 ENTRY = TypeAdapter(EntryPublic)
@@ -83,20 +84,6 @@ def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPu
     """The entries as the ORM reads them (decrypted by its load hook), validated into
     EntryPublic, newest first as the list orders them."""
     with _session(app) as session:
-        query = select(Entry).where(col(Entry.owner_id) == diary.owner_id)
-        if not include_private:
-            query = query.where(col(Entry.private).is_(False))
-        entries = session.exec(query).all()
-        people = session.exec(
-            select(EntryPerson)
-            .where(col(EntryPerson.owner_id) == diary.owner_id)
-            .order_by(col(EntryPerson.person_id))
-        ).all()
-        emotions = session.exec(
-            select(EntryEmotion)
-            .where(col(EntryEmotion.owner_id) == diary.owner_id)
-            .order_by(col(EntryEmotion.position))
-        ).all()
         public = [
             EntryPublic.model_validate(
                 {
@@ -105,12 +92,12 @@ def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPu
                         for name in EntryPublic.model_fields
                         if name not in {"people", "emotions", "safety"}
                     },
-                    "people": [p.model_dump() for p in people if p.entry_id == entry.id],
-                    "emotions": [e.model_dump() for e in emotions if e.entry_id == entry.id],
+                    "people": [p.model_dump() for p in people],
+                    "emotions": [e.model_dump() for e in emotions],
                     "safety": None,
                 }
             )
-            for entry in entries
+            for entry, people, emotions in stored_entries(session, diary.owner_id, include_private)
         ]
     return sorted(public, key=lambda e: (e.occurred_at, e.id), reverse=True)
 

@@ -16,14 +16,13 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.core.crypto import KeyRing
 from app.core.field_encryption import KEYS
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.export.source import DiarySource
-from app.models.diary import Entry, EntryEmotion, EntryPerson
 from tests.export.support import download
 from tests.factories import (
     ODD_TEXT,
@@ -33,6 +32,7 @@ from tests.factories import (
     create_focus_area,
     create_person,
     register,
+    stored_entries,
 )
 
 
@@ -57,20 +57,6 @@ def _orm_entries(app: FastAPI, diary: Diary, include_private: bool) -> list[dict
     """The entries as the ORM reads them (decrypted by its load hook), in the export's shape."""
     keys = KeyRing.from_settings(app.state.settings)
     with Session(app.state.engine, info={KEYS: keys}) as session:
-        query = select(Entry).where(col(Entry.owner_id) == diary.owner_id)
-        if not include_private:
-            query = query.where(col(Entry.private).is_(False))
-        entries = session.exec(query.order_by(col(Entry.occurred_at), col(Entry.id))).all()
-        people = session.exec(
-            select(EntryPerson)
-            .where(col(EntryPerson.owner_id) == diary.owner_id)
-            .order_by(col(EntryPerson.person_id))
-        ).all()
-        emotions = session.exec(
-            select(EntryEmotion)
-            .where(col(EntryEmotion.owner_id) == diary.owner_id)
-            .order_by(col(EntryEmotion.position))
-        ).all()
         return [
             {
                 "created_at": entry.created_at,
@@ -85,11 +71,7 @@ def _orm_entries(app: FastAPI, diary: Diary, include_private: bool) -> list[dict
                 "tags": entry.tags,
                 "id": str(entry.id),
                 "communication": entry.communication,
-                "people": [
-                    {"person_id": str(p.person_id), "quality": p.quality}
-                    for p in people
-                    if p.entry_id == entry.id
-                ],
+                "people": [{"person_id": str(p.person_id), "quality": p.quality} for p in people],
                 "emotions": [
                     {
                         "label": e.label,
@@ -98,10 +80,9 @@ def _orm_entries(app: FastAPI, diary: Diary, include_private: bool) -> list[dict
                         "custom": e.custom,
                     }
                     for e in emotions
-                    if e.entry_id == entry.id
                 ],
             }
-            for entry in entries
+            for entry, people, emotions in stored_entries(session, diary.owner_id, include_private)
         ]
 
 
