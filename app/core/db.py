@@ -155,16 +155,17 @@ def create_db_engine(settings: Settings) -> Engine:
         database = Path(name) if name and name != ":memory:" else None
         if database is not None:
             database.parent.mkdir(parents=True, exist_ok=True)
+        # Reads check connections out on the event loop (run_quick) and hold them until the
+        # response is sent: a bounded pool would block the loop when it runs dry, and with
+        # it the requests that would return theirs. A SQLite connection is an open file, so
+        # a burst opens more instead of waiting for one. (An in-memory database has one
+        # connection per thread, and no such pool.)
+        pool = {} if database is None else {"pool_size": 20, "max_overflow": -1}
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             json_deserializer=orjson.loads,  # JSON columns are read on every entry
-            # Reads check connections out on the event loop (run_quick) and hold them until
-            # the response is sent: a bounded pool would block the loop when it runs dry,
-            # and with it the requests that would return theirs. A SQLite connection is an
-            # open file, so a burst opens more instead of waiting for one.
-            pool_size=20,
-            max_overflow=-1,
+            **pool,
         )
         _configure_sqlite(engine, database)
         return engine

@@ -189,3 +189,14 @@ def test_sqlite_more_concurrent_requests_than_pooled_connections_all_complete(
     statuses = outcome["statuses"]
     assert sorted(set(statuses)) == [200, 201]
     assert statuses.count(201) == len(range(0, concurrent, 4))
+
+
+def test_an_in_memory_sqlite_database_still_gets_an_engine() -> None:
+    """`sqlite:///:memory:` (used to import the app without a database) has a pool of its
+    own kind: the file database's pool settings must not be forced on it."""
+    engine = db.create_db_engine(make_settings("sqlite:///:memory:"))
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+    finally:
+        engine.dispose()
