@@ -691,7 +691,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                     days=HEAVY_DAYS,
                     seed=1,
                 )
-                common.analyze_like_autovacuum(database_url)
+                common.vacuum_like_autovacuum(database_url)
             anchor = encode_anchor(
                 max(0, change_seq(database_url, heavy.user_id) - SYNC_CHANGES_BEHIND)
             )
@@ -721,7 +721,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                 result.seeded["heavy_entries"] = len(heavy.entry_ids)
                 result.seeded["other_clients"] = len(others)
                 result.seeded["other_client_entries"] = sum(len(c.entry_ids) for c in others)
-                common.analyze_like_autovacuum(database_url)
+                common.vacuum_like_autovacuum(database_url)
 
             targets = [
                 Target("bare_healthz", "bare app `/healthz` (ceiling of the ceiling)", "bare",
@@ -1139,8 +1139,8 @@ def method(args: argparse.Namespace) -> list[str]:
         f"only that client (small) and after {args.bulk_owners * BULK_PER_OWNER:,} entries of "
         f"{args.bulk_owners:,} other owners (5 people each, one person and one emotion per "
         "entry) were inserted with plain SQL, together with the other clients and the entries "
-        "the create test wrote (large); PostgreSQL is ANALYZEd after each seeding step and "
-        "after the bulk load (what autovacuum would do; it is off on this machine's server), "
+        "the create test wrote (large); PostgreSQL is VACUUM ANALYZEd after each seeding step "
+        "and after the bulk load (what autovacuum would do; it is off on this machine's server), "
         "SQLite gathers its statistics itself (PRAGMA optimize on connection check-in)",
         f"- export: `GET /v1/export?format=json` of a client with {args.export_entries:,} "
         f"entries, {args.export_runs} downloads streamed by httpx on freshly started workers "

@@ -1,8 +1,9 @@
 """Pure ASGI middleware: cheaper than BaseHTTPMiddleware on every request."""
 
+import itertools
+import os
 import re
-import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -25,6 +26,24 @@ _HTML_RESPONSE = (
     ),
     ("x-frame-options", "DENY"),
 )
+
+
+def _request_ids() -> Iterator[str]:
+    """Unique ids without a random draw per request (uuid4 was ~7% of a `/healthz`): a
+    random prefix per process, then a counter."""
+    prefix = os.urandom(8).hex()
+    return (f"{prefix}{n:x}" for n in itertools.count())
+
+
+_request_id = _request_ids()
+
+
+def _new_process_new_ids() -> None:
+    global _request_id
+    _request_id = _request_ids()
+
+
+os.register_at_fork(after_in_child=_new_process_new_ids)  # a forked worker, a new prefix
 
 
 class BodyTooLarge(HTTPException):
@@ -89,7 +108,7 @@ class RequestIdAndHeadersMiddleware:
                 if _REQUEST_ID.match(candidate):
                     request_id = candidate
                 break
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or next(_request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         is_api = scope["path"].startswith("/v1")
 
