@@ -207,15 +207,22 @@ def _stages(
             in_session(lambda s: scope.get(s, Entry, entry_id, "entry")), repeat)),
         ("service.get (one statement: entry, people and emotions as JSON; EntryPublic)",
          _median_us(in_session(lambda s: service.get(s, scope, entry_id)), repeat)),
+        ("service.get_json (the client's read: the entry's JSON written by the database)",
+         _median_us(in_session(lambda s: service.get_json(s, scope, entry_id)), repeat)),
         ("response validation + JSON for one entry (FastAPI)", _median_us(
             lambda: respond(entry_field, one), repeat)),
         ("load 50 entries (keyset page, ORM, 150 fields decrypted)", _median_us(
             in_session(lambda s: list(s.exec(scope.select(Entry).order_by(
                 Entry.occurred_at.desc(), Entry.id.desc()).limit(51)))),  # type: ignore[attr-defined]
             repeat // 3)),
-        ("service.page, 50 entries (one statement; 50 EntryPublic)", _median_us(
-            in_session(lambda s: service.page(s, scope, EntryFilters(), limit=50, cursor=None)),
-            repeat // 3)),
+        ("service.page, 50 entries (one statement; 50 EntryPublic: the therapist's list)",
+         _median_us(in_session(
+             lambda s: service.page(s, scope, EntryFilters(), limit=50, cursor=None)),
+             repeat // 3)),
+        ("service.page_json, 50 entries (the client's list: JSON written by the database)",
+         _median_us(in_session(
+             lambda s: service.page_json(s, scope, EntryFilters(), limit=50, cursor=None)),
+             repeat // 3)),
         ("response validation + JSON for 50 entries (FastAPI)", _median_us(
             lambda: respond(list_field, page_model), repeat // 3)),
         ("150 AES-GCM field decryptions alone (KeyRing.decrypt)", _median_us(
