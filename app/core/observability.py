@@ -22,9 +22,20 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 
 class JsonFormatter(logging.Formatter):
+    # A line per request: the timestamp is formatted once a second (strftime of the local
+    # time is the formatter's dearest step), as one tuple so threads never mix its parts.
+    _stamp: tuple[int, str] = (-1, "")
+
+    def _timestamp(self, record: logging.LogRecord) -> str:
+        second, stamp = self._stamp
+        if second != int(record.created):
+            stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
+            self._stamp = (int(record.created), stamp)
+        return stamp
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": self._timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
