@@ -4,13 +4,14 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar, overload
 
 from fastapi import Query
 from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, DateTime, Select, Uuid, bindparam, tuple_
 from sqlalchemy import Row as ResultRow
-from sqlalchemy import Select, tuple_
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -44,6 +45,34 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return datetime.fromisoformat(at), uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ValidationFailed.for_field("query.cursor", "not a cursor this API issued") from exc
+
+
+_CURSOR_AT, _CURSOR_ID = "cursor_at", "cursor_id"
+
+
+def after_cursor(time_column: Any, id_column: Any, *, newest_first: bool) -> ColumnElement[bool]:
+    """`keyset_page`'s cursor condition for a statement prepared once: the cursor's values
+    are bound parameters (`cursor_parameters`), typed as `keyset_page` binds them."""
+    key = tuple_(time_column, id_column)
+    after = tuple_(bindparam(_CURSOR_AT, type_=DateTime()), bindparam(_CURSOR_ID, type_=Uuid()))
+    return key < after if newest_first else key > after
+
+
+def cursor_parameters(cursor: str) -> dict[str, Any]:
+    """The values `after_cursor` binds, from a cursor this API issued."""
+    at, row_id = decode_cursor(cursor)
+    return {_CURSOR_AT: at, _CURSOR_ID: row_id}
+
+
+def trimmed_page(
+    rows: list[T], limit: int, key_of: Callable[[T], tuple[datetime, uuid.UUID]]
+) -> tuple[list[T], str | None]:
+    """`limit` rows of the `limit + 1` fetched, and the next page's cursor when the extra
+    row shows there is one."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(*key_of(rows[-1]))
 
 
 @overload
@@ -90,8 +119,6 @@ def keyset_page(
         stmt = stmt.where(key < tuple_(at, row_id) if newest_first else key > tuple_(at, row_id))
     order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
     rows: list[Any] = list(session.exec(stmt.order_by(*order).limit(limit + 1)))  # type: ignore[arg-type]
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, encode_cursor(getattr(last, time_column.key), getattr(last, id_column.key))
+    return trimmed_page(
+        rows, limit, lambda last: (getattr(last, time_column.key), getattr(last, id_column.key))
+    )

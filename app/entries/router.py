@@ -72,7 +72,7 @@ async def create_entry(
     return entry
 
 
-# The reads answer with the JSON the database wrote (app/entries/reads.py): `response_model`
+# The reads answer with the JSON the database wrote (app/entries/json_text.py): `response_model`
 # documents it, and FastAPI neither validates nor serializes a `Response`.
 JSON = "application/json"
 

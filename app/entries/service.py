@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, DateTime, Integer, Uuid, bindparam, exists, insert, tuple_
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, insert
 from sqlalchemy import Select as CoreSelect
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select as sa_select
@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from app.core import crud
 from app.core.concurrency import check_if_match
 from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor, keyset_page
+from app.core.pagination import after_cursor, cursor_parameters, keyset_page, trimmed_page
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.emotions.vocabulary import is_custom
@@ -248,9 +248,10 @@ def page(
 
 
 def get_json(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> json_text.EntryJson:
-    """`get`, as the API writes it (EntryPublic's JSON) and the entry's version."""
+    """The entry as the API writes it (EntryPublic's JSON), and its version."""
     found = json_text.json_by_id(session, scope, entry_id)
     if found is None:
+        # The same answer whether the id is unknown or belongs to someone else.
         raise NotFound(f"No entry with id {entry_id}")
     return found
 
@@ -268,9 +269,7 @@ def _json_page(dialect: str, names: frozenset[str], scope: OwnerScope) -> CoreSe
     limit = bindparam("page_limit", type_=Integer())
     ids = sa_select(entry_id).where(*scope.conditions(Entry), *_filter_conditions(names))
     if _AFTER in names:
-        # typed as `keyset_page` binds the cursor's values
-        after = (bindparam("after_at", type_=DateTime()), bindparam("after_id", type_=Uuid()))
-        ids = ids.where(tuple_(occurred_at, entry_id) < tuple_(*after))
+        ids = ids.where(after_cursor(occurred_at, entry_id, newest_first=True))
     page = ids.order_by(*newest_first).limit(limit).correlate(None)
     return (
         json_text.select_json(dialect, scope)
@@ -280,27 +279,26 @@ def _json_page(dialect: str, names: frozenset[str], scope: OwnerScope) -> CoreSe
     )
 
 
+def _json_row_key(row: Any) -> tuple[datetime, uuid.UUID]:
+    entry = orjson.loads(row[0])  # the free text is not needed: its slots are null
+    return datetime.fromisoformat(entry["occurred_at"]), uuid.UUID(entry["id"])
+
+
 def page_json(
     session: Session, scope: OwnerScope, filters: EntryFilters, *, limit: int, cursor: str | None
 ) -> bytes:
     """`page` as the API writes it: Page[EntryPublic]'s JSON, read in one prepared statement
-    per set of filters (newest first, as `keyset_page` orders and its cursors)."""
+    per set of filters (newest first, with `keyset_page`'s cursors)."""
     params = _filter_values(filters)
     names = frozenset(params) | ({_AFTER} if cursor is not None else frozenset())
     if cursor is not None:
-        params["after_at"], params["after_id"] = decode_cursor(cursor)
+        params.update(cursor_parameters(cursor))
     connection = session.connection()
     key = (connection.dialect.name, names)
     build = _JSON_PAGES.get(key) or _JSON_PAGES.setdefault(key, partial(_json_page, *key))
     stmt, owner = scope.prepared(build)
-    rows = connection.execute(stmt, {**owner, **params, "page_limit": limit + 1}).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = orjson.loads(rows[-1][0])  # the free text is not needed: its slots are null
-        next_cursor = encode_cursor(
-            datetime.fromisoformat(last["occurred_at"]), uuid.UUID(last["id"])
-        )
+    fetched = connection.execute(stmt, {**owner, **params, "page_limit": limit + 1}).all()
+    rows, next_cursor = trimmed_page(list(fetched), limit, _json_row_key)
     return b'{"items":[%s],"next_cursor":%s}' % (
         b",".join(json_text.json_entries(session, scope, rows)),
         orjson.dumps(next_cursor),
