@@ -42,8 +42,13 @@ def keys_of(session: Session | None) -> KeyRing:
     return keys
 
 
+def _associated_prefix(model: type[Any], field: str, owner_id: Any) -> str:
+    return f"{model.__tablename__}.{field}|{owner_id}|"
+
+
 def associated_data(model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID) -> bytes:
-    return f"{model.__tablename__}.{field}|{owner_id}|{row_id}".encode()
+    """What a value is bound to: its table, column, owner and row."""
+    return f"{_associated_prefix(model, field, owner_id)}{row_id}".encode()
 
 
 def _owner_and_id(row: Any) -> tuple[uuid.UUID, uuid.UUID]:
@@ -71,7 +76,7 @@ def column_decryptor(
 ) -> Callable[[Any, Any], Any]:
     """`decrypt_value` for one column of one owner's rows, as `plain(row_id, stored)`: the
     associated data's fixed part is formatted once (an export decrypts every row)."""
-    prefix = f"{model.__tablename__}.{field}|{owner_id}|"
+    prefix = _associated_prefix(model, field, owner_id)
     decrypt = keys.decrypt
 
     def plain_text(row_id: Any, stored: Any) -> Any:

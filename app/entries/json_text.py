@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, literal_column, select
 from sqlmodel import Session, col
 
+from app.core.crypto import KeyRing
 from app.core.field_encryption import column_decryptor, keys_of
 from app.core.scoping import OwnerScope
 from app.entries.reads import ENTRY_ID_PARAMETER, json_key
@@ -215,41 +216,49 @@ def _json_by_id(dialect: str, scope: OwnerScope) -> Select[Any]:
 _JSON_BY_ID = {dialect: partial(_json_by_id, dialect) for dialect in JSON_DIALECTS}
 
 
-class _Plaintext:
-    """The free text of one owner's entries, decrypted and written as pydantic writes it."""
+class FreeText:
+    """Decrypters of one owner's entries' free text: `event(entry_id, stored)` and so on."""
 
     __slots__ = ("communication", "event", "tags")
 
-    def __init__(self, session: Session, scope: OwnerScope) -> None:
-        keys = keys_of(session)
-        self.event = column_decryptor(keys, Entry, "event", scope.owner_id)
-        self.tags = column_decryptor(keys, Entry, "tags", scope.owner_id)
-        self.communication = column_decryptor(keys, Entry, "communication", scope.owner_id)
+    def __init__(self, keys: KeyRing, owner_id: uuid.UUID) -> None:
+        self.event = column_decryptor(keys, Entry, "event", owner_id)
+        self.tags = column_decryptor(keys, Entry, "tags", owner_id)
+        self.communication = column_decryptor(keys, Entry, "communication", owner_id)
 
-    def splice(self, row: Sequence[Any]) -> bytes:
-        text, entry_id, event, tags, communication, _version = row
-        before_event, _, rest = text.encode().partition(EVENT_SLOT)
-        before_tags, _, rest = rest.partition(TAGS_SLOT)
-        before_communication, _, rest = rest.partition(COMMUNICATION_SLOT)
-        if communication is not None:
-            stored = self.communication(entry_id, communication)
-            # EntryPublic writes every key, in the model's order, whatever was stored
-            communication = {key: stored.get(key) for key in COMMUNICATION_KEYS}
-        return b'%s"event":%s%s"tags":%s%s"communication":%s%s' % (
-            before_event,
-            orjson.dumps(self.event(entry_id, event)),
-            before_tags,
-            orjson.dumps(self.tags(entry_id, tags)),
-            before_communication,
-            orjson.dumps(communication),
-            rest,
-        )
+
+def splice_free_text(text: str, event: Any, tags: Any, communication: Any) -> bytes:
+    """The JSON text the database wrote, with the free text written into its null slots."""
+    before_event, _, rest = text.encode().partition(EVENT_SLOT)
+    before_tags, _, rest = rest.partition(TAGS_SLOT)
+    before_communication, _, rest = rest.partition(COMMUNICATION_SLOT)
+    return b'%s"event":%s%s"tags":%s%s"communication":%s%s' % (
+        before_event,
+        orjson.dumps(event),
+        before_tags,
+        orjson.dumps(tags),
+        before_communication,
+        orjson.dumps(communication),
+        rest,
+    )
+
+
+def _api_entry(plain: FreeText, row: Sequence[Any]) -> bytes:
+    """A row of `select_json` as EntryPublic's JSON."""
+    text, entry_id, event, tags, communication, _version = row
+    if communication is not None:
+        stored = plain.communication(entry_id, communication)
+        # EntryPublic writes every key, in the model's order, whatever was stored
+        communication = {key: stored.get(key) for key in COMMUNICATION_KEYS}
+    return splice_free_text(
+        text, plain.event(entry_id, event), plain.tags(entry_id, tags), communication
+    )
 
 
 def json_entries(session: Session, scope: OwnerScope, rows: Sequence[Row[Any]]) -> list[bytes]:
     """Rows of `select_json` as the API writes them, each EntryPublic's JSON."""
-    plain = _Plaintext(session, scope)
-    return [plain.splice(row) for row in rows]
+    plain = FreeText(keys_of(session), scope.owner_id)
+    return [_api_entry(plain, row) for row in rows]
 
 
 def json_by_id(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> EntryJson | None:

@@ -18,16 +18,15 @@ from sqlalchemy import ColumnElement, Select, literal_column, select, tuple_
 from sqlmodel import Session, col
 
 from app.core.crypto import KeyRing
-from app.core.field_encryption import column_decryptor, decrypt_value, keys_of
+from app.core.field_encryption import decrypt_value, keys_of
 from app.core.scoping import OwnerScope
 from app.core.timerange import TimeRange
 from app.entries.json_text import (
-    COMMUNICATION_SLOT,
-    EVENT_SLOT,
-    TAGS_SLOT,
+    FreeText,
     postgresql_boolean,
     postgresql_id,
     postgresql_instant,
+    splice_free_text,
     sqlite_boolean,
     sqlite_id,
     sqlite_instant,
@@ -161,17 +160,6 @@ ENTRIES = {
 EntryRow = tuple[str, str, str, str | None, str | None]  # JSON, id, ciphertexts
 
 
-class _Plaintext:
-    """The decrypted free text of one owner's entries."""
-
-    __slots__ = ("communication", "event", "tags")
-
-    def __init__(self, keys: KeyRing, owner_id: uuid.UUID) -> None:
-        self.event = column_decryptor(keys, Entry, "event", owner_id)
-        self.tags = column_decryptor(keys, Entry, "tags", owner_id)
-        self.communication = column_decryptor(keys, Entry, "communication", owner_id)
-
-
 @dataclass(frozen=True, slots=True)
 class DiarySource:
     session: Session
@@ -249,7 +237,7 @@ class DiarySource:
     def entry_batches(self) -> Iterator[list[dict[str, Any]]]:
         """Entries oldest first, BATCH at a time, each with its people and emotions, as the
         JSON download has them: ids as text, times as text (`…Z`)."""
-        plain = _Plaintext(self.keys, self.scope.owner_id)
+        plain = FreeText(self.keys, self.scope.owner_id)
         for rows in self._entry_rows():
             batch = []
             for text, entry_id, event, tags, communication in rows:
@@ -264,26 +252,17 @@ class DiarySource:
     def entry_json_batches(self) -> Iterator[bytes]:
         """The same entries as JSON, BATCH at a time: the batch's objects separated by
         commas, exactly as orjson writes the dicts of `entry_batches`."""
-        plain = _Plaintext(self.keys, self.scope.owner_id)
-        dumps = orjson.dumps
+        plain = FreeText(self.keys, self.scope.owner_id)
         for rows in self._entry_rows():
-            entries = []
-            for text, entry_id, event, tags, communication in rows:
-                before_event, _, rest = text.encode().partition(EVENT_SLOT)
-                before_tags, _, rest = rest.partition(TAGS_SLOT)
-                before_communication, _, rest = rest.partition(COMMUNICATION_SLOT)
-                entries.append(
-                    b'%s"event":%s%s"tags":%s%s"communication":%s%s'
-                    % (
-                        before_event,
-                        dumps(plain.event(entry_id, event)),
-                        before_tags,
-                        dumps(plain.tags(entry_id, tags)),
-                        before_communication,
-                        dumps(plain.communication(entry_id, communication)),
-                        rest,
-                    )
+            entries = [
+                splice_free_text(
+                    text,
+                    plain.event(entry_id, event),
+                    plain.tags(entry_id, tags),
+                    plain.communication(entry_id, communication),
                 )
+                for text, entry_id, event, tags, communication in rows
+            ]
             yield b",".join(entries)
 
     def _entry_rows(self) -> Iterator[Sequence[EntryRow]]:
