@@ -487,7 +487,7 @@ STAGES = (
     ("… of which JWT decode (PyJWT)", "decode_access_token"),
     ("loading the entry / page rows", "OwnerScope.get |keyset_page|by_ids|json_by_id|page_json"),
     ("building EntryPublic (decryption, validation)", "public "),
-    ("entry JSON from the database: free text decrypted and spliced", "_Plaintext.splice"),
+    ("entry JSON from the database: free text decrypted and spliced", "splice"),
     ("model_validate / model_dump (pydantic, SQLModel)", "model_validate|model_dump"),
     ("SQL compilation and cache-key generation", "_compile_w_cache|_generate_cache_key"),
     ("DBAPI execute (driver call)", "do_execute"),
