@@ -17,7 +17,7 @@ def export_openapi(target: Path) -> None:
 def rotate_keys() -> None:
     """Re-encrypt every stored value with the active key (the first of ENCRYPTION_KEYS)."""
     from app.core.crypto import KeyRing, fingerprint
-    from app.core.db import create_db_engine
+    from app.core.database.engine import create_db_engine
     from app.core.field_encryption import install_field_encryption
     from app.core.key_rotation import rewrite_all, to_active_key
     from app.core.settings import get_settings

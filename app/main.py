@@ -9,8 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.auth.router import auth_router, me_router
+from app.core import idempotency
+from app.core.authentication import AuthenticationMiddleware
+from app.core.change_log import install_change_log
 from app.core.crypto import KeyRing
-from app.core.db import create_db_engine
+from app.core.database.engine import TransactionEngines, create_db_engine
+from app.core.database.problems import install_database_problem_handlers
 from app.core.errors import Problem, install_problem_handlers, problem_responses
 from app.core.field_encryption import install_field_encryption
 from app.core.middleware import BodyLimitMiddleware, RequestIdAndHeadersMiddleware
@@ -29,7 +33,6 @@ from app.sessions.router import router as sessions_router
 from app.shares.router import access_log_router
 from app.shares.router import router as shares_router
 from app.summaries.router import router as summaries_router
-from app.sync.changes import install_change_log
 from app.sync.router import router as sync_router
 from app.therapist.router import client_router as therapist_client_router
 from app.therapist.router import router as therapist_router
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
     engine = create_db_engine(settings)
+    engines = TransactionEngines.of(engine)
     metrics = Metrics()
     install_change_log()
     install_field_encryption()
@@ -97,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.settings = settings
     install_problem_handlers(app)
+    install_database_problem_handlers(app)
+    app.add_exception_handler(idempotency.Replayed, idempotency.replay_response)
     # Routing tries routes in this order, a regular expression each (~12% of an entry read
     # when entries came sixth): the routes a diary app calls most come first.
     for router in (
@@ -118,20 +124,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_router,
     ):
         app.include_router(router)
-    # Outermost last: request id → access log → body limit → rate limit → unit of work.
-    app.add_middleware(
-        UnitOfWorkMiddleware,
-        engine=engine,
-        settings=settings,
-        keys=keys,
-        # A therapist's read writes its audit row, so those reads commit too.
-        committing_prefixes=("/v1/therapist/",),
-        # Reads that need no snapshot: authentication, then an entry or a page of entries
-        # by id, where a change in between shows the newer entry or one fewer.
-        no_snapshot_prefixes=("/v1/entries",),
-    )
+    # Outermost last: request id → access log → body limit → authentication → rate limit →
+    # unit of work. Each route declares its database mode (app.core.database.session).
+    app.add_middleware(UnitOfWorkMiddleware, engines=engines, keys=keys)
     if settings.rate_limit_per_minute > 0:  # 0 switches it off: then it costs nothing
-        app.add_middleware(RateLimitMiddleware, engine=engine, settings=settings)
+        app.add_middleware(RateLimitMiddleware, engine=engines.write, settings=settings)
+    app.add_middleware(AuthenticationMiddleware, settings=settings)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

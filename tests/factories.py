@@ -242,6 +242,8 @@ ODD_TEXT = (
     "del \x7f",
     "ünïcödé ☃ \b\f",
     '"communication":null',
+    '"communication" : null',
+    '"tags" : null, "event" : null',
 )
 
 

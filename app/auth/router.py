@@ -13,9 +13,9 @@ from app.auth.schemas import (
     UserRegister,
     UserUpdate,
 )
-from app.core.db import SessionDep
+from app.core.callers import CurrentUser
+from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
-from app.core.security import CurrentUser
 from app.core.settings import SettingsDep
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -28,8 +28,8 @@ me_router = APIRouter(prefix="/v1/me", tags=["account"])
     summary="Create a client or therapist account",
     responses=problem_responses(409, 413, 422),
 )
-def register(data: UserRegister, session: SessionDep) -> UserPublic:
-    return UserPublic.model_validate(service.register(session, data), from_attributes=True)
+async def register(db: Writes, data: UserRegister) -> UserPublic:
+    return UserPublic.model_validate(await db.run(service.register, data), from_attributes=True)
 
 
 @auth_router.post(
@@ -39,12 +39,10 @@ def register(data: UserRegister, session: SessionDep) -> UserPublic:
     "`Retry-After` until the oldest failure leaves the window.",
     responses=problem_responses(401, 422, 429),
 )
-def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
-    settings: SettingsDep,
+async def token(
+    db: Writes, form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: SettingsDep
 ) -> TokenPair:
-    return service.login(session, form.username, form.password, settings)
+    return await db.run(service.login, form.username, form.password, settings)
 
 
 @auth_router.post(
@@ -54,8 +52,8 @@ def token(
     "whole login (every token descended from the same password login).",
     responses=problem_responses(401, 422),
 )
-def refresh(data: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenPair:
-    return service.refresh(session, data.refresh_token, settings)
+async def refresh(db: Writes, data: RefreshRequest, settings: SettingsDep) -> TokenPair:
+    return await db.run(service.refresh, data.refresh_token, settings)
 
 
 @auth_router.post(
@@ -64,13 +62,13 @@ def refresh(data: RefreshRequest, session: SessionDep, settings: SettingsDep) ->
     summary="Revoke the login a refresh token belongs to",
     responses=problem_responses(401, 422),
 )
-def logout(data: RefreshRequest, session: SessionDep) -> Response:
-    service.logout(session, data.refresh_token)
+async def logout(db: Writes, data: RefreshRequest) -> Response:
+    await db.run(service.logout, data.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @me_router.get("", summary="The caller's account", responses=problem_responses(401))
-async def read_me(user: CurrentUser) -> UserPublic:
+async def read_me(_db: Reads, user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
@@ -79,8 +77,8 @@ async def read_me(user: CurrentUser) -> UserPublic:
     summary="Change display name or time zone",
     responses=problem_responses(401, 422),
 )
-def update_me(changes: UserUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
-    updated = service.update_profile(session, user, changes)
+async def update_me(db: Writes, changes: UserUpdate, user: CurrentUser) -> UserPublic:
+    updated = await db.run(service.update_profile, user, changes)
     return UserPublic.model_validate(updated, from_attributes=True)
 
 
@@ -91,8 +89,8 @@ def update_me(changes: UserUpdate, user: CurrentUser, session: SessionDep) -> Us
     description="Needs the account's password. Every token of the account is refused afterwards.",
     responses=problem_responses(401, 403, 422),
 )
-def delete_me(
-    data: AccountDeletion, user: CurrentUser, session: SessionDep, settings: SettingsDep
+async def delete_me(
+    db: Writes, data: AccountDeletion, user: CurrentUser, settings: SettingsDep
 ) -> Response:
-    service.erase_account(session, user, data.password, settings)
+    await db.run(service.erase_account, user, data.password, settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

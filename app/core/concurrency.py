@@ -8,7 +8,8 @@ from app.core.errors import PreconditionFailed, PreconditionRequired
 
 
 class VersionedRow(Protocol):
-    version: int
+    @property
+    def version(self) -> int: ...
 
 
 def etag_of(row: VersionedRow) -> str:

@@ -1,14 +1,12 @@
-"""The few steps every owned, versioned resource shares when it is written."""
+"""The steps every owned, versioned resource shares when it is written: each flush goes
+through the one mapping from database errors to problems (app.core.database.problems)."""
 
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from app.core.concurrency import check_if_match
-from app.core.errors import Conflict, PreconditionFailed
+from app.core.database.problems import as_problems
 from app.models.base import utcnow
 
 
@@ -20,53 +18,34 @@ class VersionedRow(Protocol):
 Row = TypeVar("Row", bound=VersionedRow)
 
 
-def flush_or_conflict(session: Session, conflict: str) -> None:
-    """Flush; a unique clash (a reused client id, a taken session number) is a 409."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(conflict) from exc
-
-
-def _flush_versioned(session: Session, row: Any, conflict: str) -> None:
-    """Flush a change to a row whose If-Match passed; a writer that got there first since
-    then makes this one lose with 412, naming the version that won."""
-    identity = inspect(row).identity
-    try:
-        flush_or_conflict(session, conflict)
-    except StaleDataError as exc:
-        session.rollback()
-        current = session.get(type(row), identity)
-        if current is None:
-            raise PreconditionFailed("The resource was deleted while you wrote it") from exc
-        etag = f'"{current.version}"'
-        raise PreconditionFailed(
-            "The resource changed while you wrote it; re-read it and merge",
-            headers={"ETag": etag},
-            current_etag=etag,
-        ) from exc
-
-
 def insert(session: Session, row: Row, conflict: str) -> Row:
+    """Add a new row; a unique clash (a reused client id, a taken number) is a 409."""
     session.add(row)
-    flush_or_conflict(session, conflict)
+    with as_problems(session, conflict=conflict):
+        session.flush()
     return row
 
 
 def update(
     session: Session, row: Row, if_match: str | None, values: dict[str, Any], conflict: str = ""
 ) -> Row:
-    """Apply the sent fields to a row the caller has seen (If-Match); the version bumps."""
+    """Apply the sent fields to a row the caller has seen (If-Match); the version bumps. A
+    writer that got there first since the check makes this one lose with a 412 naming the
+    version that won."""
     check_if_match(if_match, row)
     for field, value in values.items():
         setattr(row, field, value)
     row.updated_at = utcnow()
     session.add(row)
-    _flush_versioned(session, row, conflict or "The change conflicts with another row")
+    with as_problems(
+        session, conflict=conflict or "The change conflicts with another row", row=row
+    ):
+        session.flush()
     return row
 
 
 def delete(session: Session, row: Row, if_match: str | None) -> None:
     check_if_match(if_match, row)
     session.delete(row)
-    _flush_versioned(session, row, "The row is still referenced")
+    with as_problems(session, conflict="The row is still referenced", row=row):
+        session.flush()

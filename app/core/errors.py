@@ -8,8 +8,6 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
@@ -205,29 +203,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(ProblemError())
 
-    async def on_stale(_request: Request, _exc: Exception) -> Response:
-        # Lost a race with a concurrent writer after the If-Match check had passed.
-        return problem_response(PreconditionFailed("The resource changed while you wrote it"))
-
-    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
-        # A lost connection (the pool replaces it), a server restart, a lock held past the
-        # busy timeout: nothing was written, and a retry can succeed.
-        logger.warning(
-            "database unavailable (%s) on %s %s",
-            type(exc).__name__,
-            request.method,
-            getattr(request.scope.get("route"), "path", "?"),
-        )
-        return problem_response(ServiceUnavailable())
-
-    async def on_data_error(_request: Request, _exc: Exception) -> Response:
-        # Safety net: the database refused a value that validation let through.
-        return problem_response(ValidationFailed("A value in the request cannot be stored"))
-
     app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(DataError, on_data_error)
-    app.add_exception_handler(OperationalError, on_database_unavailable)
-    app.add_exception_handler(StaleDataError, on_stale)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

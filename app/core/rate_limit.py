@@ -22,9 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.db import WRITE_OPTION
+from app.core.authentication import subject_of
 from app.core.errors import TooManyRequests, problem_response
-from app.core.idempotency import caller_id, headers_of
 from app.core.settings import Settings
 from app.models.account import RateWindow
 
@@ -45,26 +44,23 @@ class _Window:
 
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, engine: Engine, settings: Settings) -> None:
+        """`engine`: one for write transactions (on SQLite it queues for the write lock like
+        any other writer, app.core.database.sqlite)."""
         self.app = app
-        # A write: on SQLite it queues for the write lock like any other (app.core.db).
-        self.engine = engine.execution_options(**{WRITE_OPTION: True})
-        self.settings = settings
+        self.engine = engine
         self.limit = settings.rate_limit_per_minute
         self.windows: dict[uuid.UUID, _Window] = {}
         self.minute = 0
-        # Built once: it runs on every sync.
-        self.count_requests = _count_requests(
-            postgresql if engine.dialect.name == "postgresql" else sqlite
-        )
+        self.count_requests = _COUNT_REQUESTS[engine.dialect.name]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        owner_id = caller_id(headers_of(scope["headers"]).get("authorization"), self.settings)
-        if owner_id is not None:
+        subject = subject_of(scope.get("state", {}))
+        if subject is not None:
             now = time.time()
-            count = await self._count(owner_id, int(now // 60), now)
+            count = await self._count(subject.user_id, int(now // 60), now)
             if count > self.limit:
                 retry_after = int(60 - now % 60) + 1
                 problem = TooManyRequests(
@@ -117,3 +113,6 @@ def _count_requests(dialect: Any) -> Any:
         index_elements=[_windows.c.owner_id, _windows.c.minute],
         set_={"requests": _windows.c.requests + insert.excluded.requests},
     ).returning(_windows.c.requests)
+
+
+_COUNT_REQUESTS = {"postgresql": _count_requests(postgresql), "sqlite": _count_requests(sqlite)}

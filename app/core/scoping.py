@@ -2,20 +2,23 @@
 
 Every diary query starts from an `OwnerScope`: it adds the owner filter, and for a
 therapist's view it hides private entries. Routes never filter by owner themselves.
+A statement run on every request is declared once, at module level, as an
+`OwnerStatement`.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, Executable, bindparam, false
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.core.authentication import BearerSubject
+from app.core.callers import authenticated_client
 from app.core.errors import NotFound
-from app.core.security import BearerToken, authenticated_client
 from app.models.account import User
 from app.models.diary import Entry
 
@@ -30,7 +33,6 @@ Params = dict[str, Any]
 
 OWNER_PARAMETER = "scope_owner_id"
 _TEMPLATE_OWNER = uuid.UUID(int=0)
-_PREPARED: dict[tuple[Callable[..., Any], bool], Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +49,6 @@ class OwnerScope:
         if model is Entry and not self.include_private:
             conditions.append(col(Entry.private) == false())
         return conditions
-
-    def prepared(self, build: Callable[["OwnerScope"], Statement]) -> tuple[Statement, Params]:
-        """`build(scope)`, made once per process and kind of scope with the owner as a bound
-        parameter, and the parameters that bind it to this scope.
-
-        Reusing one statement object skips building it and computing its cache key, which
-        for a statement with subqueries costs more than running it. `build` must take the
-        owner only through `conditions` (the scope it gets has no timezone of its own).
-        """
-        key = (build, self.include_private)
-        statement = _PREPARED.get(key)
-        if statement is None:
-            template = _BoundOwnerScope(_TEMPLATE_OWNER, include_private=self.include_private)
-            statement = _PREPARED.setdefault(key, build(template))
-        return statement, {OWNER_PARAMETER: self.owner_id}
 
     def select(self, model: type[Row]) -> SelectOfScalar[Row]:
         return select(model).where(*self.conditions(model))
@@ -90,6 +77,36 @@ class _BoundOwnerScope(OwnerScope):
         return bindparam(OWNER_PARAMETER)
 
 
+class OwnerStatement(Generic[Statement]):
+    """A statement over one owner's rows, declared once at module level:
+
+        _BY_ID = OwnerStatement(lambda scope: select(...).where(*scope.conditions(X), ...))
+        statement, params = _BY_ID.bind(scope)
+
+    `build(scope, *variant)` is called once per process for each kind of scope (with or
+    without private entries) and each variant it takes (the filters a list uses, the bounds
+    a time range has), with the owner as a bound parameter; `bind` gives that statement and
+    the parameters that bind it to a scope. Reusing one statement object spares building
+    it and computing its cache key, which for a select with subqueries costs more than
+    running it. `build` must take the owner only through the scope's `conditions` (the
+    scope it gets has no time zone of its own).
+    """
+
+    __slots__ = ("_build", "_built")
+
+    def __init__(self, build: Callable[..., Statement]) -> None:
+        self._build = build
+        self._built: dict[tuple[bool, tuple[Hashable, ...]], Statement] = {}
+
+    def bind(self, scope: OwnerScope, *variant: Hashable) -> tuple[Statement, Params]:
+        key = (scope.include_private, variant)
+        statement = self._built.get(key)
+        if statement is None:
+            template = _BoundOwnerScope(_TEMPLATE_OWNER, include_private=scope.include_private)
+            statement = self._built.setdefault(key, self._build(template, *variant))
+        return statement, {OWNER_PARAMETER: scope.owner_id}
+
+
 def lock_owner(session: Session, scope: OwnerScope) -> None:
     """Serialise writes that check a per-client rule (e.g. at most two active focus areas).
 
@@ -98,8 +115,8 @@ def lock_owner(session: Session, scope: OwnerScope) -> None:
     session.exec(select(User.id).where(col(User.id) == scope.owner_id).with_for_update()).first()
 
 
-async def _client_scope(request: Request, token: BearerToken) -> OwnerScope:
-    caller = await authenticated_client(request, token)
+async def _client_scope(request: Request, subject: BearerSubject) -> OwnerScope:
+    caller = await authenticated_client(request, subject)
     return OwnerScope(owner_id=caller.id, timezone=caller.timezone)
 
 

@@ -1,24 +1,18 @@
-"""Passwords, access tokens and the dependencies that say who is calling."""
+"""Passwords and access tokens."""
 
 import functools
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import jwt
-from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
 
-from app.core.db import SessionDep, get_session, run_quick
-from app.core.errors import Forbidden, Unauthorized
-from app.core.settings import Settings, SettingsDep, app_settings
-from app.models.account import LoginSession, Role, User
+from app.core.errors import Unauthorized
+from app.core.settings import Settings
+from app.models.account import User
 from app.models.base import utcnow
 
 JWT_ALGORITHM = "HS256"
@@ -27,8 +21,6 @@ password_hash = PasswordHash((Argon2Hasher(),))
 # Verifying against this when the account does not exist keeps response time the same,
 # so timing does not reveal which emails are registered.
 _DUMMY_HASH = password_hash.hash("not-a-real-password")
-
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
 def hash_password(password: str) -> str:
@@ -88,75 +80,3 @@ def decode_access_token(token: str, settings: Settings) -> tuple[uuid.UUID, uuid
     if expires <= time.time():  # as PyJWT: expired from the `exp` second on
         raise Unauthorized("The access token has expired")
     return user_id, login_session_id
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling: what a diary request needs, without loading (and decrypting) the
-    whole account on every request."""
-
-    id: uuid.UUID
-    role: Role
-    timezone: str
-
-
-BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
-
-
-def _login_of(token: str | None, settings: Settings) -> dict[str, uuid.UUID]:
-    """Parameters for `_LIVE_LOGIN`, from a bearer token that passed every check."""
-    if not token:
-        raise Unauthorized("Missing bearer token")
-    user_id, login_session_id = decode_access_token(token, settings)
-    return {"user_id": user_id, "login_session_id": login_session_id}
-
-
-# Built once (every request runs them): the account, provided the token's login is live.
-_LIVE_LOGIN = (
-    col(LoginSession.owner_id) == col(User.id),
-    col(User.id) == bindparam("user_id"),
-    col(LoginSession.id) == bindparam("login_session_id"),
-    col(LoginSession.revoked_at).is_(None),
-)
-_CALLER = select(col(User.id), col(User.role), col(User.timezone)).where(*_LIVE_LOGIN)
-_USER = select(User).where(*_LIVE_LOGIN)
-
-
-def caller_of(session: Session, token: str | None, settings: Settings) -> Caller:
-    """The caller, provided its login has not been revoked and the account still exists."""
-    # On the session's connection: a column select needs none of the ORM's execution layer.
-    found = session.connection().execute(_CALLER, _login_of(token, settings)).first()
-    if found is None:
-        raise Unauthorized("The access token is no longer valid")
-    return Caller(*found)
-
-
-async def authenticated_client(request: Request, token: str | None) -> Caller:
-    """The calling client account (for app.core.scoping's ClientScope, the one dependency
-    of a diary route: each dependency FastAPI solves costs ~2% of a read)."""
-    session = await get_session(request)
-    settings = await app_settings(request)
-    caller = await run_quick(session, caller_of, session, token, settings)
-    if caller.role is not Role.client:
-        raise Forbidden("This endpoint is for client accounts")
-    return caller
-
-
-def authenticated_user(session: SessionDep, token: BearerToken, settings: SettingsDep) -> User:
-    """The caller's whole account (for /v1/me and a therapist's name in the audit log)."""
-    user = session.exec(_USER, params=_login_of(token, settings)).first()
-    if user is None:
-        raise Unauthorized("The access token is no longer valid")
-    return user
-
-
-CurrentUser = Annotated[User, Depends(authenticated_user)]
-
-
-async def _require_therapist(user: CurrentUser) -> User:
-    if user.role is not Role.therapist:
-        raise Forbidden("This endpoint is for therapist accounts")
-    return user
-
-
-CurrentTherapist = Annotated[User, Depends(_require_therapist)]

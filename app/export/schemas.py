@@ -3,11 +3,12 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import SQLModel
 
+from app.core.errors import problem_responses
 from app.entries.schemas import Communication, EmotionIn, EntryPersonIn
 from app.models.diary import EntryBase, FocusAreaBase, PersonBase
 from app.models.therapy import MeasureBase, TherapySessionBase
@@ -17,6 +18,29 @@ class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
     fhir = "fhir"
+
+
+MEDIA_TYPES = {
+    ExportFormat.json: "application/json",
+    ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.fhir: "application/fhir+json",
+}
+# The download's answers, as the client's and the therapist's export routes document them.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The download, streamed",
+        "content": {
+            MEDIA_TYPES[ExportFormat.json]: {
+                "schema": {"$ref": "#/components/schemas/ExportDocument"}
+            },
+            MEDIA_TYPES[ExportFormat.csv]: {"schema": {"type": "string"}},
+            MEDIA_TYPES[ExportFormat.fhir]: {
+                "schema": {"type": "object", "description": "A FHIR R4 Bundle (collection)"}
+            },
+        },
+    },
+    **problem_responses(401, 403, 404, 422),
+}
 
 
 class _Imported(SQLModel):

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.core.concurrency import IfMatchHeader, set_etag
-from app.core.db import SessionDep
+from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
@@ -22,10 +22,10 @@ router = APIRouter(prefix="/v1/focus-areas", tags=["focus areas"])
     description="At most two focus areas can be `active` at once (409 otherwise).",
     responses=problem_responses(401, 403, 409, 413, 422),
 )
-def create_focus_area(
-    data: FocusAreaCreate, scope: ClientScope, session: SessionDep, response: Response
+async def create_focus_area(
+    db: Writes, data: FocusAreaCreate, scope: ClientScope, response: Response
 ) -> FocusAreaPublic:
-    focus_area = service.create(session, scope, data)
+    focus_area = await db.run(service.create, scope, data)
     set_etag(response, focus_area)
     return focus_area
 
@@ -33,15 +33,15 @@ def create_focus_area(
 @router.get(
     "", summary="List focus areas (oldest first)", responses=problem_responses(401, 403, 422)
 )
-def list_focus_areas(
+async def list_focus_areas(
+    db: Reads,
     scope: ClientScope,
-    session: SessionDep,
     status_filter: Annotated[FocusStatus | None, Query(alias="status")] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[FocusAreaPublic]:
-    items, next_cursor = service.page(
-        session, scope, status=status_filter, limit=limit, cursor=cursor
+    items, next_cursor = await db.run(
+        service.page, scope, status=status_filter, limit=limit, cursor=cursor
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -51,10 +51,10 @@ def list_focus_areas(
     summary="Read one focus area",
     responses=problem_responses(401, 403, 404, 422),
 )
-def read_focus_area(
-    focus_area_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+async def read_focus_area(
+    db: Reads, focus_area_id: uuid.UUID, scope: ClientScope, response: Response
 ) -> FocusAreaPublic:
-    focus_area = service.get(session, scope, focus_area_id)
+    focus_area = await db.run(service.get, scope, focus_area_id)
     set_etag(response, focus_area)
     return focus_area
 
@@ -64,15 +64,15 @@ def read_focus_area(
     summary="Change a focus area",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
-def update_focus_area(
+async def update_focus_area(
+    db: Writes,
     focus_area_id: uuid.UUID,
     changes: FocusAreaUpdate,
     scope: ClientScope,
-    session: SessionDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> FocusAreaPublic:
-    focus_area = service.update(session, scope, focus_area_id, changes, if_match)
+    focus_area = await db.run(service.update, scope, focus_area_id, changes, if_match)
     set_etag(response, focus_area)
     return focus_area
 
@@ -83,11 +83,11 @@ def update_focus_area(
     summary="Delete a focus area (its entries stay, unlinked)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def delete_focus_area(
+async def delete_focus_area(
+    db: Writes,
     focus_area_id: uuid.UUID,
     scope: ClientScope,
-    session: SessionDep,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    service.delete(session, scope, focus_area_id, if_match)
+    await db.run(service.delete, scope, focus_area_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

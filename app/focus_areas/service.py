@@ -3,13 +3,14 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
-from app.core import crud
+from app.core import change_log, crud
 from app.core.concurrency import check_if_match
 from app.core.errors import Conflict, ValidationFailed
 from app.core.pagination import keyset_page
@@ -22,7 +23,6 @@ from app.focus_areas.schemas import (
 )
 from app.models.base import utcnow
 from app.models.diary import Entry, FocusArea, FocusAreaPerson, FocusStatus, Person
-from app.sync import changes
 
 MAX_ACTIVE = 2
 
@@ -93,10 +93,13 @@ def to_public(focus_area: FocusArea, person_ids: list[uuid.UUID]) -> FocusAreaPu
     return FocusAreaPublic.model_validate({**focus_area.model_dump(), "person_ids": person_ids})
 
 
-def _check_fits_problem_area(focus_area: FocusArea | FocusAreaCreate) -> None:
-    mismatch = problem_area_mismatch(
-        focus_area.problem_area, focus_area.dispute_stage, focus_area.from_role, focus_area.to_role
-    )
+def _check_fits_problem_area(focus_area: FocusArea | FocusAreaCreate, **changes: Any) -> None:
+    """The focus area, with `changes` applied, fits its problem area."""
+    merged = {
+        name: changes.get(name, getattr(focus_area, name))
+        for name in ("problem_area", "dispute_stage", "from_role", "to_role")
+    }
+    mismatch = problem_area_mismatch(**merged)
     if mismatch:
         raise ValidationFailed.for_field(f"body.{mismatch[0]}", mismatch[1])
 
@@ -156,19 +159,13 @@ def update(
     person_ids: list[uuid.UUID] | None = values.pop("person_ids", None)
     if person_ids is not None:
         _check_people(session, scope, person_ids)
-    becomes_active = (
-        values.get("status") is FocusStatus.active and focus_area.status is not FocusStatus.active
-    )
-    for field, value in values.items():
-        setattr(focus_area, field, value)
-    _check_fits_problem_area(focus_area)
-    if becomes_active:
+    _check_fits_problem_area(focus_area, **values)
+    if values.get("status") is FocusStatus.active and focus_area.status is not FocusStatus.active:
         _check_active_limit(session, scope, except_id=focus_area.id)
-    focus_area.updated_at = utcnow()
-    session.add(focus_area)
+    crud.update(session, focus_area, if_match, values)
     if person_ids is not None:
         _set_people(session, scope, focus_area.id, person_ids)
-    session.flush()
+        session.flush()
     return get(session, scope, focus_area.id)
 
 
@@ -186,7 +183,7 @@ def delete(
             .where(*scope.conditions(Entry), linked)
             .values(focus_area_id=None, version=Entry.version + 1, updated_at=utcnow())
         )
-        changes.record(
+        change_log.record(
             session, [(scope.owner_id, "entry", entry_id, None) for entry_id in unlinked]
         )
     crud.delete(session, focus_area, if_match)

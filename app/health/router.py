@@ -1,9 +1,10 @@
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from app.core.errors import ProblemError, problem_responses
+from app.core.database.session import LatestReads
+from app.core.errors import problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -12,13 +13,13 @@ class Health(BaseModel):
     status: str = "ok"
 
 
-class DatabaseUnavailable(ProblemError):
-    status, slug, title = 503, "database-unavailable", "Database unavailable"
-
-
 @router.get("/healthz", summary="Liveness: the process answers")
 async def healthz() -> Health:
     return Health()
+
+
+def _ping(session: Session) -> None:
+    session.execute(text("SELECT 1"))
 
 
 @router.get(
@@ -26,10 +27,7 @@ async def healthz() -> Health:
     summary="Readiness: the database answers",
     responses=problem_responses(503),
 )
-def readyz(request: Request) -> Health:
-    try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        raise DatabaseUnavailable("The database did not answer") from exc
+async def readyz(db: LatestReads) -> Health:
+    # A database out of reach is a 503 with Retry-After (app.core.database.problems).
+    await db.run(_ping)
     return Health()

@@ -3,7 +3,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.core.concurrency import IfMatchHeader, set_etag
-from app.core.db import SessionDep
+from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
@@ -32,33 +32,33 @@ def _public(measure: Measure, settings: Settings | None = None) -> MeasurePublic
     "resources at once.",
     responses=problem_responses(401, 403, 409, 413, 422),
 )
-def create_measure(
+async def create_measure(
+    db: Writes,
     data: MeasureCreate,
     scope: ClientScope,
-    session: SessionDep,
     settings: SettingsDep,
     response: Response,
 ) -> MeasurePublic:
-    measure = service.create(session, scope, data)
+    measure = await db.run(service.create, scope, data)
     set_etag(response, measure)
     return _public(measure, settings)
 
 
 @router.get("", summary="List measures, latest first", responses=problem_responses(401, 403, 422))
-def list_measures(
-    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+async def list_measures(
+    db: Reads, scope: ClientScope, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[MeasurePublic]:
-    rows, next_cursor = service.page(session, scope, limit=limit, cursor=cursor)
+    rows, next_cursor = await db.run(service.page, scope, limit=limit, cursor=cursor)
     return Page(items=[_public(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(
     "/{measure_id}", summary="Read one measure", responses=problem_responses(401, 403, 404, 422)
 )
-def read_measure(
-    measure_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+async def read_measure(
+    db: Reads, measure_id: uuid.UUID, scope: ClientScope, response: Response
 ) -> MeasurePublic:
-    measure = service.get(session, scope, measure_id)
+    measure = await db.run(service.get, scope, measure_id)
     set_etag(response, measure)
     return _public(measure)
 
@@ -68,16 +68,16 @@ def read_measure(
     summary="Correct a measure (rescored)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def update_measure(
+async def update_measure(
+    db: Writes,
     measure_id: uuid.UUID,
     changes: MeasureUpdate,
     scope: ClientScope,
-    session: SessionDep,
     settings: SettingsDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> MeasurePublic:
-    measure = service.update(session, scope, measure_id, changes, if_match)
+    measure = await db.run(service.update, scope, measure_id, changes, if_match)
     set_etag(response, measure)
     return _public(measure, settings)
 
@@ -88,8 +88,8 @@ def update_measure(
     summary="Delete a measure",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def delete_measure(
-    measure_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
+async def delete_measure(
+    db: Writes, measure_id: uuid.UUID, scope: ClientScope, if_match: IfMatchHeader = None
 ) -> Response:
-    service.delete(session, scope, measure_id, if_match)
+    await db.run(service.delete, scope, measure_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.core.concurrency import IfMatchHeader, set_etag
-from app.core.db import SessionDep
+from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
@@ -24,10 +24,10 @@ def _public(person: object) -> PersonPublic:
     summary="Add a person to the interpersonal inventory",
     responses=problem_responses(401, 403, 409, 413, 422),
 )
-def create_person(
-    data: PersonCreate, scope: ClientScope, session: SessionDep, response: Response
+async def create_person(
+    db: Writes, data: PersonCreate, scope: ClientScope, response: Response
 ) -> PersonPublic:
-    person = service.create(session, scope, data)
+    person = await db.run(service.create, scope, data)
     set_etag(response, person)
     return _public(person)
 
@@ -37,15 +37,15 @@ def create_person(
     summary="List people (oldest first)",
     responses=problem_responses(401, 403, 422),
 )
-def list_people(
+async def list_people(
+    db: Reads,
     scope: ClientScope,
-    session: SessionDep,
     include_archived: Annotated[bool, Query(description="Include archived people")] = False,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[PersonPublic]:
-    rows, next_cursor = service.page(
-        session, scope, include_archived=include_archived, limit=limit, cursor=cursor
+    rows, next_cursor = await db.run(
+        service.page, scope, include_archived=include_archived, limit=limit, cursor=cursor
     )
     return Page(items=[_public(p) for p in rows], next_cursor=next_cursor)
 
@@ -55,10 +55,10 @@ def list_people(
     summary="Read one person",
     responses=problem_responses(401, 403, 404, 422),
 )
-def read_person(
-    person_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+async def read_person(
+    db: Reads, person_id: uuid.UUID, scope: ClientScope, response: Response
 ) -> PersonPublic:
-    person = service.get(session, scope, person_id)
+    person = await db.run(service.get, scope, person_id)
     set_etag(response, person)
     return _public(person)
 
@@ -68,15 +68,15 @@ def read_person(
     summary="Change a person",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def update_person(
+async def update_person(
+    db: Writes,
     person_id: uuid.UUID,
     changes: PersonUpdate,
     scope: ClientScope,
-    session: SessionDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> PersonPublic:
-    person = service.update(session, scope, person_id, changes, if_match)
+    person = await db.run(service.update, scope, person_id, changes, if_match)
     set_etag(response, person)
     return _public(person)
 
@@ -87,8 +87,8 @@ def update_person(
     summary="Delete a person (archived instead when entries name them)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def delete_person(
-    person_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
+async def delete_person(
+    db: Writes, person_id: uuid.UUID, scope: ClientScope, if_match: IfMatchHeader = None
 ) -> Response:
-    service.delete(session, scope, person_id, if_match)
+    await db.run(service.delete, scope, person_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

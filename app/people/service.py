@@ -60,15 +60,11 @@ def delete(session: Session, scope: OwnerScope, person_id: uuid.UUID, if_match: 
         .where(*scope.conditions(EntryPerson), col(EntryPerson.person_id) == person_id)
         .select()
     ).one()[0]
-    if named:
-        if person.archived_at is None:
-            person.archived_at = utcnow()
-            person.updated_at = person.archived_at
-            session.add(person)
-    else:
+    if not named:
         _touch_focus_areas_naming(session, scope, person_id)
-        session.delete(person)  # its focus-area links go with it (ON DELETE CASCADE)
-    session.flush()
+        crud.delete(session, person, if_match)  # its focus-area links go with it (CASCADE)
+    elif person.archived_at is None:
+        crud.update(session, person, if_match, {"archived_at": utcnow()})
 
 
 def _touch_focus_areas_naming(session: Session, scope: OwnerScope, person_id: uuid.UUID) -> None:

@@ -3,7 +3,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.core.concurrency import IfMatchHeader, set_etag
-from app.core.db import SessionDep
+from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
@@ -25,10 +25,10 @@ def _public(row: object) -> TherapySessionPublic:
     "Session numbers are unique per client (409).",
     responses=problem_responses(401, 403, 409, 413, 422),
 )
-def create_session(
-    data: TherapySessionCreate, scope: ClientScope, session: SessionDep, response: Response
+async def create_session(
+    db: Writes, data: TherapySessionCreate, scope: ClientScope, response: Response
 ) -> TherapySessionPublic:
-    therapy_session = service.create(session, scope, data)
+    therapy_session = await db.run(service.create, scope, data)
     set_etag(response, therapy_session)
     return _public(therapy_session)
 
@@ -36,10 +36,10 @@ def create_session(
 @router.get(
     "", summary="List therapy sessions, latest first", responses=problem_responses(401, 403, 422)
 )
-def list_sessions(
-    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+async def list_sessions(
+    db: Reads, scope: ClientScope, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[TherapySessionPublic]:
-    rows, next_cursor = service.page(session, scope, limit=limit, cursor=cursor)
+    rows, next_cursor = await db.run(service.page, scope, limit=limit, cursor=cursor)
     return Page(items=[_public(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -48,10 +48,10 @@ def list_sessions(
     summary="Read one therapy session",
     responses=problem_responses(401, 403, 404, 422),
 )
-def read_session(
-    session_id: uuid.UUID, scope: ClientScope, session: SessionDep, response: Response
+async def read_session(
+    db: Reads, session_id: uuid.UUID, scope: ClientScope, response: Response
 ) -> TherapySessionPublic:
-    therapy_session = service.get(session, scope, session_id)
+    therapy_session = await db.run(service.get, scope, session_id)
     set_etag(response, therapy_session)
     return _public(therapy_session)
 
@@ -61,15 +61,15 @@ def read_session(
     summary="Change a therapy session",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
-def update_session(
+async def update_session(
+    db: Writes,
     session_id: uuid.UUID,
     changes: TherapySessionUpdate,
     scope: ClientScope,
-    session: SessionDep,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> TherapySessionPublic:
-    therapy_session = service.update(session, scope, session_id, changes, if_match)
+    therapy_session = await db.run(service.update, scope, session_id, changes, if_match)
     set_etag(response, therapy_session)
     return _public(therapy_session)
 
@@ -80,8 +80,8 @@ def update_session(
     summary="Delete a therapy session",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
-def delete_session(
-    session_id: uuid.UUID, scope: ClientScope, session: SessionDep, if_match: IfMatchHeader = None
+async def delete_session(
+    db: Writes, session_id: uuid.UUID, scope: ClientScope, if_match: IfMatchHeader = None
 ) -> Response:
-    service.delete(session, scope, session_id, if_match)
+    await db.run(service.delete, scope, session_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,7 +2,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from app.core.db import SessionDep
+from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
@@ -23,20 +23,17 @@ access_log_router = APIRouter(prefix="/v1/access-log", tags=["sharing with a the
     "are never shared.",
     responses=problem_responses(401, 403, 413, 422),
 )
-def create_share(
-    data: ShareCreate,
-    scope: ClientScope,
-    session: SessionDep,
-    settings: SettingsDep,
+async def create_share(
+    db: Writes, data: ShareCreate, scope: ClientScope, settings: SettingsDep
 ) -> ShareCreated:
-    return service.create(session, scope, data, settings)
+    return await db.run(service.create, scope, data, settings)
 
 
 @router.get("", summary="Your shares and their status", responses=problem_responses(401, 403, 422))
-def list_shares(
-    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+async def list_shares(
+    db: Reads, scope: ClientScope, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[SharePublic]:
-    items, next_cursor = service.page(session, scope, limit=limit, cursor=cursor)
+    items, next_cursor = await db.run(service.page, scope, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -46,8 +43,8 @@ def list_shares(
     summary="Revoke a share at once",
     responses=problem_responses(401, 403, 404, 422),
 )
-def revoke_share(share_id: uuid.UUID, scope: ClientScope, session: SessionDep) -> Response:
-    service.revoke(session, scope, share_id)
+async def revoke_share(db: Writes, share_id: uuid.UUID, scope: ClientScope) -> Response:
+    await db.run(service.revoke, scope, share_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -57,8 +54,8 @@ def revoke_share(share_id: uuid.UUID, scope: ClientScope, session: SessionDep) -
     description="Every read by a therapist, newest first. Kept after a share is revoked.",
     responses=problem_responses(401, 403, 422),
 )
-def read_access_log(
-    scope: ClientScope, session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
+async def read_access_log(
+    db: Reads, scope: ClientScope, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[AuditEventPublic]:
-    items, next_cursor = service.access_log(session, scope, limit=limit, cursor=cursor)
+    items, next_cursor = await db.run(service.access_log, scope, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)

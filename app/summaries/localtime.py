@@ -5,7 +5,7 @@ none: it is given the zone's UTC offsets over the instants a summary reads (comp
 with zoneinfo, `offsets`) and adds the offset in effect to each instant, in SQL. Either way
 the result is the wall-clock time in the zone, so DST changes fall on the right local day.
 Without offsets (a diary spanning more changes than `MAX_OFFSET_CHANGES`) SQLite calls
-`ipt_local_time(ts, zone)` (app.core.db), which converts each row in Python.
+`ipt_local_time(ts, zone)` (app.core.database.sqlite), which converts each row in Python.
 """
 
 import functools

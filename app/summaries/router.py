@@ -2,9 +2,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
-from app.core.db import SessionDep
+from app.core.database.session import ReportReads
 from app.core.errors import problem_responses
 from app.core.scoping import ClientScope
 from app.core.timerange import TimeRangeDep
@@ -20,9 +19,7 @@ from app.summaries.schemas import (
 router = APIRouter(prefix="/v1/summaries", tags=["summaries"])
 PROBLEMS = problem_responses(401, 403, 422)
 
-# Routes are `async` and run the summary in one threadpool call: a sync route would cost a
-# second hop, for FastAPI's response validation. Not on the event loop: a summary reads a
-# whole diary, which takes milliseconds even on SQLite.
+# A summary reads a whole diary, which takes milliseconds even on SQLite: `ReportReads`.
 
 
 @router.get(
@@ -33,9 +30,9 @@ PROBLEMS = problem_responses(401, 403, 422)
     responses=PROBLEMS,
 )
 async def mood_by_person(
-    scope: ClientScope, session: SessionDep, time_range: TimeRangeDep
+    db: ReportReads, scope: ClientScope, time_range: TimeRangeDep
 ) -> MoodByPerson:
-    return await run_in_threadpool(service.mood_by_person, session, scope, time_range)
+    return await db.run(service.mood_by_person, scope, time_range)
 
 
 @router.get(
@@ -45,12 +42,12 @@ async def mood_by_person(
     responses=PROBLEMS,
 )
 async def mood_timeline(
+    db: ReportReads,
     scope: ClientScope,
-    session: SessionDep,
     time_range: TimeRangeDep,
     bucket: Annotated[Bucket, Query(description="`day` or `week`")] = Bucket.day,
 ) -> MoodTimeline:
-    return await run_in_threadpool(service.mood_timeline, session, scope, time_range, bucket)
+    return await db.run(service.mood_timeline, scope, time_range, bucket)
 
 
 @router.get(
@@ -59,9 +56,9 @@ async def mood_timeline(
     responses=PROBLEMS,
 )
 async def focus_areas(
-    scope: ClientScope, session: SessionDep, time_range: TimeRangeDep
+    db: ReportReads, scope: ClientScope, time_range: TimeRangeDep
 ) -> FocusAreaSummary:
-    return await run_in_threadpool(service.focus_areas, session, scope, time_range)
+    return await db.run(service.focus_areas, scope, time_range)
 
 
 @router.get(
@@ -72,8 +69,8 @@ async def focus_areas(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def between_sessions(
+    db: ReportReads,
     scope: ClientScope,
-    session: SessionDep,
     session_id: Annotated[uuid.UUID | None, Query(description="A therapy session id")] = None,
 ) -> BetweenSessions:
-    return await run_in_threadpool(service.between_sessions, session, scope, session_id)
+    return await db.run(service.between_sessions, scope, session_id)

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from app.core.field_encryption import decrypt_column
-from app.core.scoping import OwnerScope
+from app.core.scoping import OwnerScope, OwnerStatement
 from app.core.timerange import TimeRange
 from app.models.diary import (
     Entry,
@@ -122,8 +122,11 @@ def _people_and_baseline(scope: OwnerScope, shape: Shape) -> CompoundSelect[Any]
     return both.order_by(ordered.kind, ordered.entries.desc(), ordered.id)
 
 
+_PEOPLE_AND_BASELINE = OwnerStatement(_people_and_baseline)
+
+
 def mood_by_person(session: Session, scope: OwnerScope, time_range: TimeRange) -> MoodByPerson:
-    rows = execute(session, scope, _people_and_baseline, time_range).all()
+    rows = execute(session, _PEOPLE_AND_BASELINE, scope, time_range).all()
     _, _, _, _, count, mood_sum, _, _ = rows[0]
     emotions = _top_emotions_per_person(session, scope, time_range)
 
@@ -196,11 +199,14 @@ def _top_emotions(scope: OwnerScope, shape: Shape) -> Select[Any]:
     )
 
 
+_TOP_EMOTIONS = OwnerStatement(_top_emotions)
+
+
 def _top_emotions_per_person(
     session: Session, scope: OwnerScope, time_range: TimeRange
 ) -> dict[uuid.UUID, list[EmotionStat]]:
     found: dict[uuid.UUID, list[EmotionStat]] = {}
-    for person, label, count, intensity_sum in execute(session, scope, _top_emotions, time_range):
+    for person, label, count, intensity_sum in execute(session, _TOP_EMOTIONS, scope, time_range):
         # Exactly avg(): a sum of integers, divided once (correctly rounded either way).
         found.setdefault(person, []).append(
             EmotionStat(label=label, count=count, mean_intensity=intensity_sum / count)
@@ -401,6 +407,9 @@ def _people_in_interval(scope: OwnerScope, shape: Shape) -> Select[Any]:
     )
 
 
+_PEOPLE_IN_INTERVAL = OwnerStatement(_people_in_interval)
+
+
 def _emotions_in_interval(scope: OwnerScope, shape: Shape) -> Select[str, int, float]:
     label = Bytewise(col(EntryEmotion.label))
     return (
@@ -412,6 +421,9 @@ def _emotions_in_interval(scope: OwnerScope, shape: Shape) -> Select[str, int, f
     )
 
 
+_EMOTIONS_IN_INTERVAL = OwnerStatement(_emotions_in_interval)
+
+
 def _lowest_in_interval(
     scope: OwnerScope, shape: Shape
 ) -> Select[uuid.UUID, datetime, int, EventType]:
@@ -421,6 +433,9 @@ def _lowest_in_interval(
         .order_by(col(Entry.mood), col(Entry.occurred_at).desc(), col(Entry.id))
         .limit(LOWEST_MOOD_ENTRIES)
     )
+
+
+_LOWEST_IN_INTERVAL = OwnerStatement(_lowest_in_interval)
 
 
 def between_sessions(
@@ -440,9 +455,9 @@ def between_sessions(
         )
     ).one()
 
-    people_rows = execute(session, scope, _people_in_interval, interval)
-    emotion_rows = execute(session, scope, _emotions_in_interval, interval)
-    lowest = execute(session, scope, _lowest_in_interval, interval)
+    people_rows = execute(session, _PEOPLE_IN_INTERVAL, scope, interval)
+    emotion_rows = execute(session, _EMOTIONS_IN_INTERVAL, scope, interval)
+    lowest = execute(session, _LOWEST_IN_INTERVAL, scope, interval)
     measures = session.exec(
         scope.select(Measure)
         .where(*interval.conditions(col(Measure.completed_at)))

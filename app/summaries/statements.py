@@ -1,14 +1,12 @@
 """The statements the summaries share: the scoped entries in a time range, their people
 and emotions, and how a summary's statement is prepared once and run with its range.
 
-Summaries run prepared statements (`OwnerScope.prepared`): built once per process for each
+Summaries run statements declared once (`OwnerStatement`): built once per process for each
 kind of scope and each shape of time range (which bounds it has), with the owner and the
 bounds as bound parameters. Building a select with subqueries and computing its cache key
 costs about as much as running it on a small diary.
 """
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
-from app.core.scoping import OwnerScope
+from app.core.scoping import OwnerScope, OwnerStatement
 from app.core.timerange import TimeRange
 from app.models.diary import EARLIEST, Entry, EntryEmotion, EntryPerson
 
@@ -88,18 +86,13 @@ def range_parameters(time_range: TimeRange) -> dict[str, Any]:
     return parameters
 
 
-@functools.cache
-def _builder(make: Callable[..., Any], shape: Shape) -> Callable[[OwnerScope], Any]:
-    # One object per statement and shape: `OwnerScope.prepared` caches by it.
-    return functools.partial(make, shape=shape)
-
-
 def execute(
-    session: Session, scope: OwnerScope, make: Callable[..., Any], time_range: TimeRange
+    session: Session, statement: OwnerStatement[Any], scope: OwnerScope, time_range: TimeRange
 ) -> Any:
-    """Run `make(scope, shape=…)`, prepared, for this scope and time range."""
-    statement, parameters = scope.prepared(_builder(make, Shape.of(time_range)))
-    return session.execute(statement, {**parameters, **range_parameters(time_range)})
+    """Run a summary's statement (declared as `OwnerStatement(build)`, `build(scope, shape)`)
+    for this scope and time range."""
+    prepared, parameters = statement.bind(scope, Shape.of(time_range))
+    return session.execute(prepared, {**parameters, **range_parameters(time_range)})
 
 
 def entry_conditions(scope: OwnerScope, shape: Shape) -> list[ColumnElement[bool]]:

@@ -5,11 +5,13 @@ import binascii
 import uuid
 from collections import defaultdict
 
+import orjson
 from sqlmodel import Session, col, select
 
 from app.core.errors import ValidationFailed
+from app.core.responses import fragments
 from app.core.scoping import OwnerScope
-from app.entries import reads as entries
+from app.entries import service as entries
 from app.focus_areas import service as focus_areas
 from app.measures.schemas import MeasurePublic
 from app.models.account import User
@@ -39,9 +41,9 @@ def decode_anchor(anchor: str) -> int:
     raise ValidationFailed.for_field("query.since", "not an anchor this API issued")
 
 
-def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -> SyncPage:
-    # The log and the rows it points at come from one snapshot: every read request runs in
-    # one (REPEATABLE READ on PostgreSQL, a WAL read transaction on SQLite).
+def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -> bytes:
+    """SyncPage's JSON: the entries as the projection writes them, the rest by pydantic."""
+    # The log and the rows it points at come from one snapshot (the route's mode is Reads).
     issued = session.exec(select(User.change_seq).where(col(User.id) == scope.owner_id)).one()
     if since > issued:
         # E.g. the server was restored from a backup older than the device's last sync.
@@ -80,8 +82,8 @@ def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -
         return list(session.exec(scope.select(model).where(col(model.id).in_(ids))))  # type: ignore[attr-defined]
 
     people_of = focus_areas.person_ids_by_focus_area(session, scope, changed.get("focus_area", []))
-    return SyncPage(
-        entries=entries.by_ids(session, scope, changed.get("entry", [])),
+    page = SyncPage.model_construct(
+        entries=[],
         people=[
             PersonPublic.model_validate(p, from_attributes=True) for p in rows(Person, "person")
         ],
@@ -98,4 +100,6 @@ def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -
         deleted=deleted,
         next_anchor=encode_anchor(log[-1].seq if log else since),
         has_more=has_more,
-    )
+    ).model_dump(mode="json")
+    page["entries"] = fragments(entries.by_ids(session, scope, changed.get("entry", [])))
+    return orjson.dumps(page)

@@ -1,9 +1,10 @@
 """The one place that decides whether a therapist may read a client's data, and at which scope.
 
-Every route under /v1/therapist/clients/{client_id} depends on `ReadAccess` or
-`SummaryAccess`. An unlinked, revoked or expired link is a 404 (the client's existence is
-not revealed); a link whose scope does not cover the view is a 403. Each allowed read, and
-each denied one, is written to the client's audit log in the request's transaction.
+Every route under /v1/therapist/clients/{client_id} declares the mode `Writes` (its audit
+row is written with the read) and depends on `ReadAccess` or `SummaryAccess`. An unlinked,
+revoked or expired link is a 404 (the client's existence is not revealed); a link whose
+scope does not cover the view is a 403. Each allowed read, and each denied one, is written
+to the client's audit log in the request's transaction.
 """
 
 import uuid
@@ -14,10 +15,10 @@ from fastapi import Depends, Request
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from app.core.db import SessionDep
+from app.core.callers import CurrentTherapist
+from app.core.database.session import request_database
 from app.core.errors import Forbidden, NotFound
 from app.core.scoping import OwnerScope
-from app.core.security import CurrentTherapist
 from app.models.access import AuditEvent, Share, ShareScope, TherapistLink
 from app.models.account import User
 from app.models.base import utcnow
@@ -62,38 +63,49 @@ def _resolve(session: Session, therapist: User, client_id: uuid.UUID) -> ClientA
     return ClientAccess(scope=scope, level=ShareScope(level), therapist=therapist)
 
 
-def _audit(session: Session, request: Request, access: ClientAccess, outcome: str) -> None:
-    route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
+def _audit(session: Session, access: ClientAccess, action: str, outcome: str) -> None:
     session.add(
         AuditEvent(
             owner_id=access.scope.owner_id,
             therapist_id=access.therapist.id,
             therapist_name=access.therapist.display_name,
-            action=template.removeprefix(CLIENT_PREFIX),
+            action=action,
             outcome=outcome,
         )
     )
     session.flush()
 
 
-def _summary_access(
-    client_id: uuid.UUID, therapist: CurrentTherapist, session: SessionDep, request: Request
+def granted(
+    session: Session, therapist: User, client_id: uuid.UUID, action: str, *, full: bool
 ) -> ClientAccess:
+    """The therapist's access to the client's data, audited as `action`; `full`: the view
+    needs a `full` share."""
     access = _resolve(session, therapist, client_id)
-    _audit(session, request, access, "ok")
-    return access
-
-
-def _full_access(
-    client_id: uuid.UUID, therapist: CurrentTherapist, session: SessionDep, request: Request
-) -> ClientAccess:
-    access = _resolve(session, therapist, client_id)
-    if access.level is not ShareScope.full:
-        _audit(session, request, access, "denied")
+    if full and access.level is not ShareScope.full:
+        _audit(session, access, action, "denied")
         raise ScopeDenied("This client shares summaries only")
-    _audit(session, request, access, "ok")
+    _audit(session, access, action, "ok")
     return access
+
+
+def _action(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path)).removeprefix(CLIENT_PREFIX)
+
+
+async def _summary_access(
+    request: Request, client_id: uuid.UUID, therapist: CurrentTherapist
+) -> ClientAccess:
+    database = request_database(request)
+    return await database.run(granted, therapist, client_id, _action(request), full=False)
+
+
+async def _full_access(
+    request: Request, client_id: uuid.UUID, therapist: CurrentTherapist
+) -> ClientAccess:
+    database = request_database(request)
+    return await database.run(granted, therapist, client_id, _action(request), full=True)
 
 
 SummaryAccess = Annotated[ClientAccess, Depends(_summary_access)]

@@ -18,7 +18,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
-from app.core import db
+from app.core.database import postgresql
+from app.core.database.engine import create_db_engine
 from app.main import create_app
 from tests.conftest import POSTGRES_ADMIN_DSN, alembic_config, make_settings
 from tests.factories import assert_problem, entry_body, register
@@ -56,7 +57,7 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(
         account = register(client)
         assert client.get("/v1/entries", headers=account.headers).status_code == 200
         # Every pooled connection now counts as idle long enough to be pinged first.
-        monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 0.0)
+        monkeypatch.setattr(postgresql, "IDLE_BEFORE_PING_SECONDS", 0.0)
         assert terminate_backends(own_postgres_database) >= 1
 
         response = client.get("/v1/entries", headers=account.headers)
@@ -71,7 +72,7 @@ def test_a_connection_that_died_unnoticed_costs_one_503_and_the_pool_recovers(
     with TestClient(postgres_app, raise_server_exceptions=False) as client:
         account = register(client)
         assert client.get("/v1/entries", headers=account.headers).status_code == 200
-        monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 3600.0)  # no ping: used as is
+        monkeypatch.setattr(postgresql, "IDLE_BEFORE_PING_SECONDS", 3600.0)  # no ping: used as is
         assert terminate_backends(own_postgres_database) >= 1
 
         failed = client.get("/v1/entries", headers=account.headers)
@@ -194,7 +195,7 @@ def test_sqlite_more_concurrent_requests_than_pooled_connections_all_complete(
 def test_an_in_memory_sqlite_database_still_gets_an_engine() -> None:
     """`sqlite:///:memory:` (used to import the app without a database) has a pool of its
     own kind: the file database's pool settings must not be forced on it."""
-    engine = db.create_db_engine(make_settings("sqlite:///:memory:"))
+    engine = create_db_engine(make_settings("sqlite:///:memory:"))
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, Engine, MetaData, Table, create_engine, insert, select
 
-from app.core.db import _sqlite_local_time
+from app.core.database.sqlite import local_time
 from app.models.base import UTCDateTime
 from app.summaries import localtime
 
@@ -83,7 +83,7 @@ def test_sqlite_local_dates_agree_with_zoneinfo(
         assert date.fromisoformat(local_day) == expected, (zone, at)
         assert date.fromisoformat(week_start) == expected - timedelta(days=expected.weekday())
         stored = at.replace(tzinfo=None).isoformat(" ", "microseconds")
-        assert local_day == (_sqlite_local_time(stored, zone) or "")[:10]
+        assert local_day == (local_time(stored, zone) or "")[:10]
 
 
 def test_offsets_list_each_change_in_the_span() -> None:

@@ -1,18 +1,21 @@
-"""The entry reads answer with JSON the database wrote: it must be, byte for byte, what
-pydantic writes for EntryPublic (and Page[EntryPublic]), as FastAPI wrote it before.
+"""Every answer that carries an entry is written by the projection (app/entries/projection.py):
+the database writes the JSON and Python writes only the decrypted free text into it.
 
-app/entries/reads.py has the database write each entry's JSON and puts only the decrypted free
-text in. Here the same entries are read through the ORM, validated into EntryPublic and
-serialized by pydantic: the bytes must be equal in every corner of the data (escapes, emoji,
-fractions of seconds, offsets, nulls, empty lists, custom emotions, the order of people and
-emotions, SQLite's 0/1 booleans, a communication stored partial or in another key order).
+Here the same entries are read through the ORM (whose load hook decrypts them), validated into
+EntryPublic and dumped by pydantic: every read, page, write answer, sync page and export must
+parse to exactly that, in every corner of the data (escapes, emoji, text that looks like the
+projection's own slots, fractions of seconds, offsets, nulls, empty lists, custom emotions, the
+order of people and emotions, SQLite's 0/1 booleans, a communication stored partial or in
+another key order). The filters are checked against the same entries filtered in Python.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -28,7 +31,9 @@ from app.core.timerange import TimeRange
 from app.entries import service
 from app.entries.schemas import EntryPublic
 from app.entries.service import EntryFilters
+from app.export.source import DiarySource
 from app.models.diary import Entry
+from tests.export.support import download
 from tests.factories import (
     ODD_TEXT,
     Account,
@@ -36,6 +41,7 @@ from tests.factories import (
     create_entry,
     create_focus_area,
     create_person,
+    entry_body,
     register,
     stored_entries,
 )
@@ -81,8 +87,8 @@ def diary(app: FastAPI) -> Diary:
 
 
 def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPublic]:
-    """The entries as the ORM reads them (decrypted by its load hook), validated into
-    EntryPublic, newest first as the list orders them."""
+    """The entries as the ORM reads them, validated into EntryPublic, newest first as the
+    list orders them."""
     with _session(app) as session:
         public = [
             EntryPublic.model_validate(
@@ -100,6 +106,10 @@ def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPu
             for entry, people, emotions in stored_entries(session, diary.owner_id, include_private)
         ]
     return sorted(public, key=lambda e: (e.occurred_at, e.id), reverse=True)
+
+
+def _json(entries: list[EntryPublic]) -> list[dict[str, Any]]:
+    return [ENTRY.dump_python(entry, mode="json") for entry in entries]
 
 
 def _page(items: list[EntryPublic], limit: int) -> tuple[list[EntryPublic], str | None]:
@@ -129,6 +139,10 @@ def test_the_diary_has_what_the_comparison_needs(app: FastAPI, diary: Diary) -> 
     assert any(m.person_id is None for e in entries for m in e.emotions)
     assert any(e.emotions == [] for e in entries)
     assert any(e.mood <= 1 for e in entries)
+    # Text shaped like the slots the free text is written into, in both databases' forms.
+    assert any('"communication":null' in e.event for e in entries)
+    assert any('"communication" : null' in e.event for e in entries)
+    assert any('"tags" : null' in m.label for e in entries for m in e.emotions)
 
 
 def test_each_entry_reads_as_pydantic_writes_it(
@@ -139,7 +153,7 @@ def test_each_entry_reads_as_pydantic_writes_it(
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         assert response.headers["etag"] == f'"{entry.version}"'
-        assert response.content == ENTRY.dump_json(entry)
+        assert response.json() == ENTRY.dump_python(entry, mode="json")
 
 
 @pytest.mark.parametrize("limit", [1, 4, 50])
@@ -156,7 +170,9 @@ def test_pages_read_as_pydantic_writes_them(
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         items, cursor = _page(remaining, limit)
-        assert response.content == PAGE.dump_json(Page(items=items, next_cursor=cursor))
+        assert response.json() == PAGE.dump_python(
+            Page(items=items, next_cursor=cursor), mode="json"
+        )
         remaining = remaining[len(items) :]
         if cursor is None:
             assert remaining == []
@@ -172,12 +188,13 @@ def test_a_scope_without_private_entries_never_reads_them(
     expected = _expected(app, diary, include_private=include_private)
     assert include_private or len(expected) < len(everything)
     with _session(app) as session:
-        body = service.page_json(session, scope, EntryFilters(), limit=100, cursor=None)
-        assert body == PAGE.dump_json(Page(items=expected, next_cursor=None))
+        body = service.page(session, scope, EntryFilters(), limit=100, cursor=None)
+        assert orjson.loads(body) == {"items": _json(expected), "next_cursor": None}
         for entry in everything:
             if entry in expected:
                 read = service.get_json(session, scope, entry.id)
-                assert (read.body, read.version) == (ENTRY.dump_json(entry), entry.version)
+                assert orjson.loads(read.body) == ENTRY.dump_python(entry, mode="json")
+                assert read.version == entry.version
             else:
                 with pytest.raises(NotFound):
                     service.get_json(session, scope, entry.id)
@@ -200,23 +217,98 @@ def _filters(diary: Diary) -> list[EntryFilters]:
     ]
 
 
+def _matches(entry: EntryPublic, filters: EntryFilters) -> bool:
+    """The list's filters, as the API documents them, applied in Python."""
+    start, end = filters.occurred.start, filters.occurred.end
+    return (
+        (start is None or entry.occurred_at >= start)
+        and (end is None or entry.occurred_at < end)
+        and (filters.person_id is None or filters.person_id in {p.person_id for p in entry.people})
+        and (filters.focus_area_id is None or entry.focus_area_id == filters.focus_area_id)
+        and (filters.emotion is None or filters.emotion in {e.label for e in entry.emotions})
+        and (filters.mood_min is None or entry.mood >= filters.mood_min)
+        and (filters.mood_max is None or entry.mood <= filters.mood_max)
+    )
+
+
 @pytest.mark.parametrize("include_private", [True, False])
-def test_filtered_pages_are_the_validated_pages(
+def test_filtered_pages_hold_the_entries_the_filters_describe(
     app: FastAPI, diary: Diary, include_private: bool
 ) -> None:
-    """Every filter, through the cursor, is the page the validated read (the therapist's
-    list) answers."""
+    """Every filter, through the cursor: the pages together are the entries that match,
+    newest first, for the client's scope and the therapist's."""
     scope = OwnerScope(diary.owner_id, include_private=include_private)
+    entries = _expected(app, diary, include_private)
+    matched_some = 0
     with _session(app) as session:
         for filters in _filters(diary):
+            expected = [entry for entry in entries if _matches(entry, filters)]
             cursor: str | None = None
-            seen = 0
+            read: list[dict[str, Any]] = []
             while True:
-                body = service.page_json(session, scope, filters, limit=3, cursor=cursor)
-                items, next_cursor = service.page(session, scope, filters, limit=3, cursor=cursor)
-                assert body == PAGE.dump_json(Page(items=items, next_cursor=next_cursor)), filters
-                seen += len(items)
-                cursor = next_cursor
+                page = orjson.loads(service.page(session, scope, filters, limit=3, cursor=cursor))
+                assert len(page["items"]) <= 3
+                read += page["items"]
+                cursor = page["next_cursor"]
                 if cursor is None:
                     break
-            assert filters != EntryFilters() or seen == len(_expected(app, diary, include_private))
+            assert read == _json(expected), filters
+            matched_some += 0 < len(expected) < len(entries)
+    assert matched_some >= 6  # the filters do select, not only all or nothing
+
+
+def test_a_write_answers_what_a_read_then_shows(
+    client: TestClient, diary: Diary, app: FastAPI
+) -> None:
+    created = client.post(
+        "/v1/entries", json=entry_body(mood=1, event=ODD_TEXT[-1]), headers=diary.account.headers
+    )
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    assert answer.pop("safety")["reason"] == "low_mood"
+    read = client.get(f"/v1/entries/{answer['id']}", headers=diary.account.headers)
+    assert read.json() == {**answer, "safety": None}
+    assert created.headers["etag"] == read.headers["etag"] == '"1"'
+    changed = client.patch(
+        f"/v1/entries/{answer['id']}",
+        json={"mood": 7, "tags": ['"tags":null']},
+        headers={**diary.account.headers, "If-Match": '"1"'},
+    )
+    assert changed.status_code == 200, changed.text
+    updated_at = changed.json()["updated_at"]
+    assert changed.json() == {
+        **answer,
+        "mood": 7,
+        "tags": ['"tags":null'],
+        "version": 2,
+        "updated_at": updated_at,
+    } | {"safety": None}
+    assert client.get(f"/v1/entries/{answer['id']}", headers=diary.account.headers).json() == (
+        changed.json()
+    )
+    deleted = client.delete(
+        f"/v1/entries/{answer['id']}", headers={**diary.account.headers, "If-Match": '"2"'}
+    )
+    assert deleted.status_code == 204
+
+
+def test_the_json_download_holds_each_entry_as_the_api_shows_it(
+    client: TestClient, app: FastAPI, diary: Diary
+) -> None:
+    document = download(client, diary.account, "json").json()
+    oldest_first = list(reversed(_expected(app, diary, include_private=True)))
+    assert document["entries"] == _json(oldest_first)
+
+
+@pytest.mark.parametrize("include_private", [True, False])
+def test_the_entries_for_csv_and_fhir_are_the_same_values(
+    app: FastAPI, diary: Diary, include_private: bool
+) -> None:
+    scope = OwnerScope(diary.owner_id, include_private=include_private)
+    with _session(app) as session:
+        source = DiarySource(session=session, scope=scope, occurred=TimeRange())
+        as_dicts = list(chain.from_iterable(source.entry_batches()))
+        as_text = orjson.loads(b"[" + b",".join(source.entry_json_batches()) + b"]")
+    expected = _json(list(reversed(_expected(app, diary, include_private))))
+    assert as_dicts == expected
+    assert as_text == expected

@@ -1,0 +1,340 @@
+"""An entry as the API shows it (`EntryPublic`), written as JSON by the database: the one
+place an entry becomes JSON.
+
+The object has EntryPublic's fields in its order. Each is the entry column of the same name,
+rendered by its type (ids, instants and booleans by small elements compiled for SQLite and
+PostgreSQL); `people` and `emotions` are arrays of their public models' fields; and the
+*slots* are null: the free text, stored encrypted, and `safety`, which only a write's
+answer carries. Python decrypts the free text and writes it into its slots: no model, dict
+or datetime per entry. Adding a field to an entry means the model, the migration and the
+schema; the projection picks it up.
+
+The entry reads, the list (the client's and the therapist's), the answers to writes, sync
+and the export all read entries as rows of `entry_rows`; tests/entries/test_projection.py checks
+them against EntryPublic validated from the ORM.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    Uuid,
+    func,
+    literal_column,
+    null,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session, col
+
+from app.core.field_encryption import ENCRYPTED_FIELDS, column_decryptor, keys_of
+from app.core.scoping import OwnerScope
+from app.entries.schemas import Communication, EmotionPublic, EntryPersonPublic, EntryPublic
+from app.models.base import UTCDateTime
+from app.models.diary import Entry, EntryEmotion, EntryPerson
+
+# --- values as JSON, per database ---------------------------------------------------------
+
+
+class _Value(FunctionElement[Any]):
+    inherit_cache = True
+
+    def _arg(self, compiler: SQLCompiler, **kw: Any) -> str:
+        return str(compiler.process(self.clauses, **kw))
+
+
+class JsonInstant(_Value):
+    """A UTC instant as pydantic writes it: `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`."""
+
+    inherit_cache = True
+
+    type = String()
+
+
+@compiles(JsonInstant, "sqlite")
+def _instant_sqlite(element: JsonInstant, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC (SQLAlchemy's SQLite DateTime).
+    c = element._arg(compiler, **kw)
+    return (
+        f"substr({c}, 1, 10) || 'T' || CASE WHEN substr({c}, 20) IN ('', '.000000') "
+        f"THEN substr({c}, 12, 8) ELSE substr({c}, 12) END || 'Z'"
+    )
+
+
+@compiles(JsonInstant, "postgresql")
+def _instant_postgresql(element: JsonInstant, compiler: SQLCompiler, **kw: Any) -> str:
+    c = element._arg(compiler, **kw)
+    return (
+        f"to_char({c} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {c}) = {c} "
+        """THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)"""
+    )
+
+
+class IdText(_Value):
+    """A Uuid column as the hyphenated text of the id (NULL stays NULL)."""
+
+    inherit_cache = True
+
+    type = String()
+
+
+@compiles(IdText, "sqlite")
+def _id_text_sqlite(element: IdText, compiler: SQLCompiler, **kw: Any) -> str:
+    c = element._arg(compiler, **kw)  # 32 hex digits on SQLite
+    return (
+        f"substr({c}, 1, 8) || '-' || substr({c}, 9, 4) || '-' || substr({c}, 13, 4) || '-' "
+        f"|| substr({c}, 17, 4) || '-' || substr({c}, 21)"
+    )
+
+
+@compiles(IdText, "postgresql")
+def _id_text_postgresql(element: IdText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({element._arg(compiler, **kw)} AS TEXT)"
+
+
+class JsonId(_Value):
+    """A Uuid column as a JSON value: its hyphenated string, or null."""
+
+    inherit_cache = True
+
+
+@compiles(JsonId, "sqlite")
+def _json_id_sqlite(element: JsonId, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(IdText(*element.clauses), **kw))
+
+
+@compiles(JsonId, "postgresql")
+def _json_id_postgresql(element: JsonId, compiler: SQLCompiler, **kw: Any) -> str:
+    return element._arg(compiler, **kw)  # a uuid is a JSON string to json_build_object
+
+
+class JsonBoolean(_Value):
+    """A boolean column as JSON true/false (SQLite stores 0/1)."""
+
+    inherit_cache = True
+
+
+@compiles(JsonBoolean, "sqlite")
+def _boolean_sqlite(element: JsonBoolean, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json(CASE WHEN {element._arg(compiler, **kw)} THEN 'true' ELSE 'false' END)"
+
+
+@compiles(JsonBoolean, "postgresql")
+def _boolean_postgresql(element: JsonBoolean, compiler: SQLCompiler, **kw: Any) -> str:
+    return element._arg(compiler, **kw)
+
+
+class StoredText(_Value):
+    """The text a JSON column holds as a JSON string (its ciphertext); NULL for JSON null."""
+
+    inherit_cache = True
+
+    type = String()
+
+
+@compiles(StoredText, "sqlite")
+def _stored_text_sqlite(element: StoredText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_extract({element._arg(compiler, **kw)}, '$')"
+
+
+@compiles(StoredText, "postgresql")
+def _stored_text_postgresql(element: StoredText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{element._arg(compiler, **kw)} #>> '{{}}'"
+
+
+class JsonObject(_Value):
+    """A JSON object from alternating keys and values (compact on SQLite; PostgreSQL writes
+    `"key" : value`)."""
+
+    inherit_cache = True
+
+
+@compiles(JsonObject, "sqlite")
+def _object_sqlite(element: JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object({element._arg(compiler, **kw)})"
+
+
+@compiles(JsonObject, "postgresql")
+def _object_postgresql(element: JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_build_object({element._arg(compiler, **kw)})"
+
+
+class JsonText(_Value):
+    """A JSON value as text (psycopg would parse a `json` result into Python objects)."""
+
+    inherit_cache = True
+
+    type = String()
+
+
+@compiles(JsonText, "sqlite")
+def _text_sqlite(element: JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    return element._arg(compiler, **kw)
+
+
+@compiles(JsonText, "postgresql")
+def _text_postgresql(element: JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({element._arg(compiler, **kw)} AS TEXT)"
+
+
+class PerDatabase(_Value):
+    """`PerDatabase(sqlite_form, postgresql_form)`: where the two need other SQL shapes."""
+
+    inherit_cache = True
+
+
+@compiles(PerDatabase, "sqlite")
+def _per_database_sqlite(element: PerDatabase, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[0], **kw))
+
+
+@compiles(PerDatabase, "postgresql")
+def _per_database_postgresql(element: PerDatabase, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[1], **kw))
+
+
+# --- the entry -----------------------------------------------------------------------------
+
+FREE_TEXT = ENCRYPTED_FIELDS[Entry]  # event, communication, tags
+ANSWER_ONLY = ("safety",)  # set on a write's answer, never stored
+SLOTS = tuple(name for name in EntryPublic.model_fields if name in FREE_TEXT + ANSWER_ONLY)
+COMMUNICATION_KEYS = tuple(Communication.model_fields)
+
+
+def _key(name: str) -> ColumnElement[str]:
+    return literal_column(f"'{name}'")
+
+
+def _json_value(column: Any) -> ColumnElement[Any]:
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return JsonId(column)
+    if isinstance(kind, UTCDateTime):
+        return JsonInstant(column)
+    if isinstance(kind, Boolean):
+        return JsonBoolean(column)
+    return column  # type: ignore[no-any-return]
+
+
+def _object(model: type[BaseModel], table: type[Any], values: dict[str, Any]) -> JsonObject:
+    """`model`'s fields as a JSON object: `values[name]`, else the column of that name."""
+    pairs = []
+    for name in model.model_fields:
+        value = values[name] if name in values else _json_value(getattr(table, name))
+        pairs += [_key(name), value]
+    return JsonObject(*pairs)
+
+
+def _array(item: JsonObject, model: type[Any], order: Any, scope: OwnerScope) -> PerDatabase:
+    """The entry's rows of `model` as a JSON array of `item`, in `order` (`[]` for none)."""
+    where = (*scope.conditions(model), col(model.entry_id) == col(Entry.id))
+    # SQLite 3.40 has no ORDER BY inside an aggregate: it aggregates an ordered subquery in
+    # its order; json() marks the subquery's text as JSON again.
+    items = select(item.label("item")).where(*where).order_by(order).correlate(Entry).subquery()
+    sqlite_form = func.json(
+        select(func.json_group_array(func.json(items.c.item))).scalar_subquery()
+    )
+    postgresql_form = func.coalesce(
+        select(func.json_agg(aggregate_order_by(item, order))).where(*where).scalar_subquery(),
+        literal_column("'[]'::json"),
+    )
+    return PerDatabase(sqlite_form, postgresql_form)
+
+
+def _entry(scope: OwnerScope) -> JsonText:
+    person = _object(EntryPersonPublic, EntryPerson, {})
+    emotion = _object(EmotionPublic, EntryEmotion, {})
+    values = {
+        **{name: null() for name in SLOTS},
+        "people": _array(person, EntryPerson, col(EntryPerson.person_id), scope),
+        "emotions": _array(emotion, EntryEmotion, col(EntryEmotion.position), scope),
+    }
+    return JsonText(_object(EntryPublic, Entry, values))
+
+
+def _ciphertext(name: str) -> ColumnElement[Any]:
+    column: ColumnElement[Any] = getattr(Entry, name)
+    return StoredText(column) if isinstance(column.type, JSON) else column
+
+
+def entry_rows(scope: OwnerScope) -> Select[Any]:
+    """The entries the scope may see, each as its JSON, its id as text, the ciphertexts of
+    its free text (in `FREE_TEXT` order) and its version (for the ETag)."""
+    return select(
+        _entry(scope),
+        IdText(col(Entry.id)),
+        *(_ciphertext(name) for name in FREE_TEXT),
+        col(Entry.version),
+    ).where(*scope.conditions(Entry))
+
+
+# How each database writes a null slot: SQLite's json_object compactly, PostgreSQL's
+# json_build_object with spaces. A key cannot occur inside a string value (its quotes
+# would be escaped), so the first match after the previous slot is the slot.
+_SLOT_FORMS = {"sqlite": b'"%s":null', "postgresql": b'"%s" : null'}
+
+
+def version_of(row: Sequence[Any]) -> int:
+    return int(row[-1])
+
+
+class EntryWriter:
+    """Turns one owner's rows of `entry_rows` into the API's JSON, decrypting the free text."""
+
+    __slots__ = ("_decrypt", "_slots")
+
+    def __init__(self, session: Session, scope: OwnerScope) -> None:
+        keys = keys_of(session)
+        self._decrypt = tuple(
+            (name, column_decryptor(keys, Entry, name, scope.owner_id)) for name in FREE_TEXT
+        )
+        form = _SLOT_FORMS[session.get_bind().dialect.name]
+        self._slots = tuple(form % name.encode() for name in SLOTS)
+
+    def free_text(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The row's free text, decrypted, as EntryPublic has it."""
+        entry_id = row[1]
+        values = {
+            name: decrypt(entry_id, stored)
+            for (name, decrypt), stored in zip(self._decrypt, row[2:-1], strict=True)
+        }
+        stored = values["communication"]
+        if stored is not None:  # every key, in the model's order, whatever was stored
+            values["communication"] = {key: stored.get(key) for key in COMMUNICATION_KEYS}
+        return values
+
+    def json(self, row: Sequence[Any], safety: BaseModel | None = None) -> bytes:
+        """The row as EntryPublic's JSON, with `safety` on a write's answer."""
+        values = self.free_text(row)
+        values["safety"] = None if safety is None else safety.model_dump(mode="json")
+        text: bytes = row[0].encode()
+        parts = []
+        for slot, name in zip(self._slots, SLOTS, strict=True):
+            before, _, text = text.partition(slot)
+            parts += [before, b'"%s":' % name.encode(), orjson.dumps(values[name])]
+        parts.append(text)
+        return b"".join(parts)
+
+    def fields(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The row as EntryPublic's JSON object, parsed (for the CSV and FHIR exports)."""
+        entry: dict[str, Any] = orjson.loads(row[0])
+        entry.update(self.free_text(row))
+        return entry
+
+
+def entry_key(row: Sequence[Any]) -> tuple[datetime, uuid.UUID]:
+    """The row's (occurred_at, id): the keyset position of the lists and the export."""
+    entry = orjson.loads(row[0])
+    return datetime.fromisoformat(entry["occurred_at"]), uuid.UUID(row[1])
