@@ -1,12 +1,11 @@
-"""What the benchmarks share: fresh databases, uvicorn servers, setup over HTTP, wrk.
+"""What the benchmarks share: fresh databases, uvicorn servers, wrk, CPU accounting.
 
-Used by bench/run.py (the `make bench` benchmark) and bench/sync_vs_async.py. Everything
+Used by bench/run.py (the `make bench` benchmark) and bench/request_costs.py. Everything
 talks to 127.0.0.1 only; servers and databases are removed by the context managers and
 `stop_server`, also when a run fails.
 """
 
 import contextlib
-import json
 import os
 import re
 import resource
@@ -16,14 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -90,7 +88,8 @@ def vacuum_like_autovacuum(database_url: str) -> None:
         return  # SQLite gathers its own (PRAGMA optimize on check-in, app.core.db)
     import psycopg
 
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         conn.execute("VACUUM ANALYZE")
 
 
@@ -117,17 +116,10 @@ class Server:
     module: str
     port: int
     process: subprocess.Popen[bytes]
-    log: Path | None  # None: the server's output goes to /dev/null
 
     @property
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    def log_tail(self, lines: int = 30) -> str:
-        if self.log is None:
-            return "(output sent to /dev/null)"
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
     def worker_pids(self) -> list[int]:
         """The processes that serve requests: uvicorn's workers with --workers N > 1 (the
@@ -153,58 +145,33 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def start_server(
-    name: str,
-    module: str,
-    env: dict[str, str],
-    workdir: Path | None,
-    *,
-    workers: int = 1,
-    extra_args: tuple[str, ...] = ("--log-level", "warning"),
-) -> Server:
-    """`uvicorn <module> --host 127.0.0.1 --port <free> --workers N --no-access-log`; its
-    output goes to `workdir/<name>.log`, or to /dev/null when workdir is None. Returns once
-    `/healthz` answers 200 (and, with several workers, all of them are up)."""
+def start_server(name: str, module: str, env: dict[str, str], workers: int) -> Server:
+    """`uvicorn <module> --host 127.0.0.1 --port <free> --workers N --no-access-log`, as the
+    Dockerfile runs it (no --log-level), its output (the app's JSON log lines) to /dev/null.
+    Returns once `/healthz` answers 200 (and, with several workers, all of them are up)."""
     port = free_port()
-    log = workdir / f"{name}.log" if workdir is not None else None
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        module,
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        *extra_args,
-    ]
-    with contextlib.ExitStack() as stack:
-        output: Any = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: stop_server ends it all
-        )
-    server = Server(name, module, port, process, log)
+    command = [sys.executable, "-m", "uvicorn", module, "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stop_server ends it all
+    )
+    server = Server(name, module, port, process)
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     try:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"{name} server exited early (code {process.returncode}):\n{server.log_tail()}"
-                )
-            with contextlib.suppress(OSError):
-                status, _, _ = http(server, "GET", "/healthz", timeout=2)
+                raise RuntimeError(f"{name} server exited early (code {process.returncode})")
+            with contextlib.suppress(httpx.HTTPError):
+                status = httpx.get(f"{server.base}/healthz", timeout=2).status_code
                 if status == 200 and (workers == 1 or _workers_ready(server, workers)):
                     return server
             time.sleep(0.2)
-        raise RuntimeError(f"{name} server did not answer /healthz in time:\n{server.log_tail()}")
+        raise RuntimeError(f"{name} server did not answer /healthz in time")
     except BaseException:
         stop_server(server)
         raise
@@ -254,48 +221,6 @@ def rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-# --- HTTP for setting up ------------------------------------------------------------------
-
-
-def http(
-    server: Server,
-    method: str,
-    path: str,
-    *,
-    json_body: Any = None,
-    form: dict[str, str] | None = None,
-    token: str | None = None,
-    timeout: float = 30,
-) -> tuple[int, dict[str, str], Any]:
-    headers = {"Accept": "application/json"}
-    data = None
-    if json_body is not None:
-        data = json.dumps(json_body).encode()
-        headers["Content-Type"] = "application/json"
-    elif form is not None:
-        data = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    url = server.base + path  # always http://127.0.0.1:<port>/…
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = response.read()
-            status = response.status
-            response_headers = {k.lower(): v for k, v in response.headers.items()}
-    except urllib.error.HTTPError as error:
-        body = error.read()
-        status = error.code
-        response_headers = {k.lower(): v for k, v in error.headers.items()}
-    return status, response_headers, json.loads(body) if body else None
-
-
-def expect(status: int, wanted: int, body: Any, what: str) -> None:
-    if status != wanted:
-        raise RuntimeError(f"{what}: expected {wanted}, got {status}: {body}")
 
 
 # --- wrk ----------------------------------------------------------------------------------
@@ -393,43 +318,40 @@ def test_ticks(pids: list[int]) -> dict[int | str, int]:
     return ticks
 
 
+def postgres_backend_seconds(database_url: str) -> Callable[[], float]:
+    """CPU seconds used so far by the PostgreSQL backends of this database (the server is
+    on this machine: read from /proc), without the backend that asks."""
+    import psycopg
+
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+
+    def seconds() -> float:
+        with psycopg.connect(dsn) as connection:
+            pids = [
+                pid
+                for (pid,) in connection.execute(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        ticks = test_ticks(pids)
+        return sum(ticks[pid] for pid in pids) / CLK_TCK
+
+    return seconds
+
+
 def children_ticks() -> float:
     """CPU ticks of this process's reaped children (e.g. finished wrk runs)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (usage.ru_utime + usage.ru_stime) * CLK_TCK
 
 
-def wait_until_quiet(max_wait: float, min_idle: float = 0.8) -> bool:
-    """Wait (at most max_wait s) for a second in which the CPUs are at least min_idle idle."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0, idle0 = machine_ticks()
-        time.sleep(1)
-        busy1, idle1 = machine_ticks()
-        total = (busy1 - busy0) + (idle1 - idle0)
-        if total > 0 and (idle1 - idle0) / total >= min_idle:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-
-
 # --- reporting ----------------------------------------------------------------------------
 
 VERSION_PACKAGES = (
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "uvloop",
-    "httptools",
-    "sqlalchemy",
-    "sqlmodel",
-    "pydantic",
-    "anyio",
-    "psycopg",
-    "aiosqlite",
-    "greenlet",
-    "orjson",
-)
+    "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "sqlalchemy", "sqlmodel",
+    "pydantic", "anyio", "psycopg", "orjson",
+)  # fmt: skip
 
 
 def versions(names: tuple[str, ...] = VERSION_PACKAGES) -> str:

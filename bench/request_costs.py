@@ -1,26 +1,37 @@
 """CPU per request of the hot endpoints, in process, for quick A/B runs of the request path.
 
     .venv/bin/python bench/request_costs.py [--backend sqlite|postgresql] [--rounds 5]
+        [--requests 500] [--entries 300] [--only healthz,read,list50,create]
 
-Builds a fresh database (migrated as production does), the service's app with production
-settings, and one client with 300 imported entries, then sends requests straight through
+Builds a fresh database (`alembic upgrade head` with the migrations of the checkout under
+test, as production does), the service's app with production settings, and one client
+with `--entries` imported entries (300 by default), then sends requests straight through
 the ASGI app (no uvicorn, no socket), one at a time, from one event loop with the app's
-own threadpool: `/healthz`, `GET /v1/entries/{id}`, a 50-entry list and a create. The
-access log is written, to /dev/null, as the benchmark's servers write it. Each
-round times every endpoint in turn; the figures are the medians over rounds of the
-process CPU per request (all threads; on PostgreSQL plus its backends' CPU), the steadier
-figure on a shared machine, and of the wall time. For counts that do not depend on the
-machine's load at all, run it under `valgrind --tool=callgrind --instr-atstart=no` with
-REQUEST_COSTS_CALLGRIND=1, `--rounds 1 --only <one endpoint>`: "Collected" ÷ requests is
-the instructions per request of this process. Run it from another checkout
-(`cd /tmp/old && python /work/main/bench/request_costs.py`) to compare code: it imports
-`app` from the current directory.
+own threadpool. The targets (`--only`, comma-separated; the first four by default):
+`healthz` (`/healthz`), `read` (`GET /v1/entries/{id}`), `list50` (a 50-entry list),
+`create` (`POST /v1/entries`, the body of bench/run.py's load test), `timeline`
+(`GET /v1/summaries/mood-timeline?bucket=week`) and `by_person`
+(`GET /v1/summaries/mood-by-person`). The summaries' figures are quoted for a 500-entry
+client: `--entries 500 --only timeline,by_person` (creates add entries, so measure those
+apart). PostgreSQL is VACUUM ANALYZEd after the import, as autovacuum would do and as
+bench/run.py does (without statistics, mood-by-person's plan cost ~15× the database CPU).
+The access log is written, to /dev/null, as the benchmark's servers write it.
+
+Each selected target is warmed up with 20 requests; then each round times every one in
+turn: `--requests` of them, a fifth for list50 and create, a twenty-fifth for the
+summaries. The figures are the medians over rounds of the process CPU per request (all
+threads; on PostgreSQL plus its backends' CPU), the steadier figure on a shared machine,
+and of the wall time. For counts that do not depend on the machine's load at all, run it
+under `valgrind --tool=callgrind --instr-atstart=no` with REQUEST_COSTS_CALLGRIND=1,
+`--rounds 1 --only <one target>`: "Collected" ÷ requests is the instructions per request
+of this process. Run it from another checkout (`cd /tmp/old && python
+/work/main/bench/request_costs.py`) to compare code: it imports `app` from the current
+directory and migrates with that checkout's migrations.
 """
 
 import argparse
 import logging
 import os
-import random
 import secrets
 import statistics
 import subprocess
@@ -36,21 +47,20 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # for `bench` itse
 os.environ.update(ENVIRONMENT="test", DATABASE_URL="sqlite:///:memory:")
 
 import anyio
-import orjson
 from fastapi.testclient import TestClient
 
 from app.core.settings import Settings
 from app.main import create_app
 from bench import common, seed
-from bench.summary_latency import (
-    migrate,
-    postgres_backend_seconds,
-    production_settings,
-    silence_app_logs,
-)
 
-ENTRIES, PEOPLE = 300, 12
+CHECKOUT = Path(sys.modules["app"].__path__[0]).resolve().parent  # the checkout under test
+PEOPLE = 12
 Call = Callable[[], Awaitable[int]]
+SUMMARIES = {
+    "timeline": "/v1/summaries/mood-timeline?bucket=week",
+    "by_person": "/v1/summaries/mood-by-person",
+}
+TARGETS = ("healthz", "read", "list50", "create", *SUMMARIES)
 
 
 def asgi_call(app: Any, method: str, path: str, token: str | None, body: bytes = b"") -> Call:
@@ -85,53 +95,33 @@ def asgi_call(app: Any, method: str, path: str, token: str | None, body: bytes =
     return call
 
 
-def create_body(person_ids: list[str], n: int) -> bytes:
-    return orjson.dumps(
-        {
-            "occurred_at": f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}T{n % 24:02d}:{n % 60:02d}:00Z",
-            "mood": 2 + n % 9,
-            "event": f"Bench entry {n}: talked it through and agreed to try again on Sunday.",
-            "event_type": "conversation",
-            "people": [
-                {"person_id": person_ids[0], "quality": n % 5 - 2},
-                {"person_id": person_ids[1], "quality": None},
-            ],
-            "emotions": [
-                {"label": "anxious", "intensity": 1 + n % 10, "person_id": person_ids[0]},
-                {"label": "hopeful", "intensity": 4},
-            ],
-            "tags": ["work", "evening"],
-            "communication": {
-                "what_i_said": "I said I needed more help at home.",
-                "what_they_said": "They said they were tired too.",
-            },
-        }
+def production_settings(database_url: str, rate_limit: int) -> Settings:
+    """As production runs, with a fresh 64-character SECRET_KEY, after `alembic upgrade
+    head` with the migrations of the checkout under test."""
+    secret_key = secrets.token_urlsafe(48)
+    env = dict(os.environ, DATABASE_URL=database_url, ENVIRONMENT="production")
+    common.migrate(env | {"SECRET_KEY": secret_key}, CHECKOUT)
+    return Settings(
+        environment="production",
+        database_url=database_url,
+        secret_key=secret_key,
+        rate_limit_per_minute=rate_limit,
+        access_token_minutes=60,
     )
 
 
-def setup(settings: Settings) -> tuple[Any, str, str, list[str]]:
+def setup(settings: Settings, entries: int) -> tuple[Any, str, str, list[str]]:
     app = create_app(settings)
+    # The app logs one JSON line per request on stderr; to /dev/null, as the servers run.
+    for handler in logging.getLogger("app").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the process's life
     with TestClient(app) as client:
-        email = f"bench-{secrets.token_hex(4)}@example.org"
-        client.post(
-            "/v1/auth/register",
-            json={
-                "email": email,
-                "password": seed.PASSWORD,
-                "role": "client",
-                "display_name": "Bench",
-                "timezone": "Europe/London",
-            },
-        ).raise_for_status()
-        token = client.post(
-            "/v1/auth/token", data={"username": email, "password": seed.PASSWORD}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        document = seed.export_document(random.Random(7), people=PEOPLE, entries=ENTRIES, days=200)
-        client.post("/v1/import", json=document, headers=headers).raise_for_status()
-        entry_id = client.get("/v1/entries?limit=1", headers=headers).json()["items"][0]["id"]
-        people = [p["id"] for p in client.get("/v1/people", headers=headers).json()["items"]]
-    return app, token, entry_id, people
+        bench = seed.seed_client(client, "bench", people=PEOPLE, entries=entries, days=200, seed=7)
+        client.headers["Authorization"] = f"Bearer {bench.token}"
+        entry_id = client.get("/v1/entries?limit=1").json()["items"][0]["id"]
+        people = [p["id"] for p in client.get("/v1/people").json()["items"]]
+    return app, bench.token, entry_id, people
 
 
 def instrument(state: str) -> None:
@@ -144,32 +134,30 @@ def instrument(state: str) -> None:
 def measure(app: Any, token: str, entry_id: str, people: list[str], args: Any, backend_cpu: Any):
     counter = iter(range(10**9))
 
-    def creating() -> Call:
-        async def call() -> int:
-            body = create_body(people, next(counter))
-            return await asgi_call(app, "POST", "/v1/entries", token, body)()
-
-        return call
+    async def create() -> int:
+        body = seed.create_body(people[0], people[1], next(counter))
+        return await asgi_call(app, "POST", "/v1/entries", token, body)()
 
     targets: dict[str, Call] = {
         "healthz": asgi_call(app, "GET", "/healthz", None),
         "read": asgi_call(app, "GET", f"/v1/entries/{entry_id}", token),
         "list50": asgi_call(app, "GET", "/v1/entries?limit=50", token),
-        "create": creating(),
+        "create": create,
+        **{name: asgi_call(app, "GET", path, token) for name, path in SUMMARIES.items()},
     }
-    expected = {"healthz": 200, "read": 200, "list50": 200, "create": 201}
+    share = {"list50": 5, "create": 5, "timeline": 25, "by_person": 25}
     results: dict[str, tuple[list[float], list[float], list[float]]] = {
         k: ([], [], []) for k in targets if k in args.only
     }
 
     async def run() -> None:
-        for name, call in targets.items():  # warm-up
+        for name in results:  # warm-up
             for _ in range(20):
-                assert await call() == expected[name], name
+                assert await targets[name]() == (201 if name == "create" else 200), name
         for _ in range(args.rounds):
             for name in results:
                 call = targets[name]
-                n = args.requests // (5 if name in {"list50", "create"} else 1)
+                n = max(1, args.requests // share.get(name, 1))
                 walls = []
                 instrument("on")
                 cpu0, db0 = time.process_time(), backend_cpu()
@@ -196,7 +184,13 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default=common.DEFAULT_PG_URL)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=500, help="per round (lists: a fifth)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=500,
+        help="per round (list50, create: a fifth; summaries: a 25th)",
+    )
+    parser.add_argument("--entries", type=int, default=300, help="the client's imported entries")
     parser.add_argument(
         "--rate-limit", type=int, default=0, help="RATE_LIMIT_PER_MINUTE (0: the limiter off)"
     )
@@ -204,19 +198,19 @@ def main() -> None:
         "--only", default="healthz,read,list50,create", type=lambda v: set(v.split(","))
     )
     args = parser.parse_args()
+    if not args.only <= set(TARGETS):
+        parser.error(f"--only: unknown {', '.join(sorted(args.only - set(TARGETS)))}")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with (
         tempfile.TemporaryDirectory() as workdir,
         common.fresh_database(args.backend, Path(workdir), args.pg_url, "costs") as url,
     ):
         url = url.replace("postgresql://", "postgresql+psycopg://")
-        migrate(url)
-        settings = production_settings(url).model_copy(
-            update={"rate_limit_per_minute": args.rate_limit}
-        )
-        app, token, entry_id, people = setup(settings)
-        silence_app_logs()
-        backend_cpu = postgres_backend_seconds(url) if args.backend == "postgresql" else lambda: 0.0
+        settings = production_settings(url, args.rate_limit)
+        app, token, entry_id, people = setup(settings, args.entries)
+        common.vacuum_like_autovacuum(url)  # PostgreSQL: as autovacuum would after the import
+        postgres = args.backend == "postgresql"
+        backend_cpu = common.postgres_backend_seconds(url) if postgres else lambda: 0.0
         try:
             measure(app, token, entry_id, people, args, backend_cpu)
         finally:

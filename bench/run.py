@@ -62,7 +62,6 @@ import httpx
 
 from bench import common, seed
 from bench.common import Sample, Server
-from bench.stage_costs import stage_costs
 
 ROOT = common.ROOT
 OUT_DIR = ROOT / "bench" / "out"
@@ -75,19 +74,17 @@ EXPORT_ENTRIES = 20_000
 BULK_OWNERS, BULK_PER_OWNER = 1000, 500
 SYNC_CHANGES_BEHIND = 20
 
+# Sequential latency: key and path ("{id}" and "<anchor>" are filled in per request).
 SEQUENTIAL = (
-    ("mood_by_person", "GET /v1/summaries/mood-by-person", "/v1/summaries/mood-by-person"),
-    (
-        "mood_timeline",
-        "GET /v1/summaries/mood-timeline?bucket=week",
-        "/v1/summaries/mood-timeline?bucket=week",
-    ),
-    ("focus_areas", "GET /v1/summaries/focus-areas", "/v1/summaries/focus-areas"),
-    ("between_sessions", "GET /v1/summaries/between-sessions", "/v1/summaries/between-sessions"),
-    ("entry_get", "GET /v1/entries/{id}", None),
-    ("entries_list", "GET /v1/entries?limit=50", "/v1/entries?limit=50"),
-    ("sync", "GET /v1/sync?since=<anchor>", None),
+    ("mood_by_person", "/v1/summaries/mood-by-person"),
+    ("mood_timeline", "/v1/summaries/mood-timeline?bucket=week"),
+    ("focus_areas", "/v1/summaries/focus-areas"),
+    ("between_sessions", "/v1/summaries/between-sessions"),
+    ("entry_get", "/v1/entries/{id}"),
+    ("entries_list", "/v1/entries?limit=50"),
+    ("sync", "/v1/sync?since=<anchor>"),
 )
+SEQ_LABELS = {key: f"GET {path}" for key, path in SEQUENTIAL}
 
 
 # --- prerequisites ------------------------------------------------------------------------
@@ -146,9 +143,9 @@ def production_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def start(name: str, module: str, env: dict[str, str], workers: int) -> Server:
-    # As the Dockerfile runs it: no --log-level; the app's JSON log lines go to /dev/null.
-    return common.start_server(name, module, env, None, workers=workers, extra_args=())
+def seed_client(server: Server, label: str, **shape: Any) -> seed.Client:
+    with httpx.Client(base_url=server.base, timeout=600) as client:  # imports take a while
+        return seed.seed_client(client, label, **shape)
 
 
 # --- wrk ----------------------------------------------------------------------------------
@@ -165,20 +162,11 @@ class Target:
 
 
 def create_script(workdir: Path, writers: list[seed.Client]) -> Path:
-    """POST /v1/entries with a JSON body, cycling over the writers' tokens and people."""
+    """POST /v1/entries with seed.CREATE_BODY, cycling over the writers' tokens and people."""
     rows = ",\n".join(
         '  {token = "%s", people = {%s}}'  # noqa: UP031 - Lua, not Python
         % (w.token, ", ".join(f'"{p}"' for p in w.person_ids))
         for w in writers
-    )
-    body = (
-        '{"occurred_at":"2026-%02d-%02dT%02d:%02d:00Z","mood":%d,'
-        '"event":"Bench entry %d: talked it through and agreed to try again on Sunday.",'
-        '"event_type":"conversation","people":[{"person_id":"%s","quality":%d},'
-        '{"person_id":"%s","quality":null}],"emotions":[{"label":"anxious","intensity":%d,'
-        '"person_id":"%s"},{"label":"hopeful","intensity":4}],"tags":["work","evening"],'
-        '"communication":{"what_i_said":"I said I needed more help at home.",'
-        '"what_they_said":"They said they were tired too."}}'
     )
     path = workdir / "create_entry.lua"
     path.write_text(
@@ -191,7 +179,7 @@ def create_script(workdir: Path, writers: list[seed.Client]) -> Path:
         "  local w = writers[n % #writers + 1]\n"
         "  local a = w.people[n % #w.people + 1]\n"
         "  local b = w.people[(n + 1) % #w.people + 1]\n"
-        f"  local body = string.format('{body}',\n"
+        f"  local body = string.format('{seed.CREATE_BODY}',\n"
         "    n % 12 + 1, n % 28 + 1, n % 24, n % 60, 2 + n % 9, n, a, n % 5 - 2, b,\n"
         "    1 + n % 10, a)\n"
         '  return wrk.format("POST", "/v1/entries", {["Authorization"] = "Bearer " .. w.token,\n'
@@ -248,7 +236,6 @@ class DbResult:
     large: dict[str, dict[str, float]] = field(default_factory=dict)
     export: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stages: list[tuple[str, float]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     seeded: dict[str, int] = field(default_factory=dict)
 
@@ -307,13 +294,11 @@ def sequential(
 def sequential_paths(heavy: seed.Client, anchor: str) -> dict[str, Callable[[int], str]]:
     ids = heavy.entry_ids
     paths: dict[str, Callable[[int], str]] = {}
-    for key, _label, path in SEQUENTIAL:
+    for key, path in SEQUENTIAL:
         if key == "entry_get":
             paths[key] = lambda n: f"/v1/entries/{ids[(n * 7919) % len(ids)]}"
-        elif key == "sync":
-            paths[key] = lambda _n: f"/v1/sync?since={anchor}"
         else:
-            assert path is not None
+            path = path.replace("<anchor>", anchor)
             paths[key] = lambda _n, p=path: p  # type: ignore[misc]
     return paths
 
@@ -561,8 +546,8 @@ def py_spy_recording(py_spy: str, pid: int, seconds: int, out: Path) -> Iterator
     runs: only the thread holding the GIL is sampled, i.e. where the worker's Python CPU
     time goes (what limits a worker's throughput). Non-blocking: with SQLite, pausing the
     process at each sample (the default) attributed nearly every sample to the event-loop
-    thread, which the in-process stage costs contradict. Yields a dict that gets the summary
-    afterwards."""
+    thread, which in-process timings of the stages contradicted. Yields a dict that gets the
+    summary afterwards."""
     out.parent.mkdir(parents=True, exist_ok=True)  # bench/out/ is not in a fresh clone
     spy = subprocess.Popen(
         [
@@ -678,14 +663,15 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
     ):
         workdir = Path(tmp)
         env = production_env(database_url)
+        workers = args.workers
         try:
             with phase(result, "migrate and start"):
                 common.migrate(env)
-                servers["bare"] = start("bare", "bench.bare_app:app", env, args.workers)
-                servers["service"] = start("service", "app.main:app", env, args.workers)
+                servers["bare"] = common.start_server("bare", "bench.bare_app:app", env, workers)
+                servers["service"] = common.start_server("service", "app.main:app", env, workers)
 
             with phase(result, "seed heavy client (import)"):
-                heavy = seed.seed_client(
+                heavy = seed_client(
                     servers["service"],
                     "heavy",
                     people=HEAVY_PEOPLE,
@@ -708,7 +694,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                 with ThreadPoolExecutor(max_workers=4) as pool:
                     others = list(
                         pool.map(
-                            lambda item: seed.seed_client(
+                            lambda item: seed_client(
                                 servers["service"],
                                 f"client{item[0]}",
                                 people=item[1][0],
@@ -762,7 +748,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                 result.large = sequential(servers["service"], heavy.token, paths, args)
 
             with phase(result, f"seed export client ({args.export_entries:,} entries)"):
-                exporter = seed.seed_client(
+                exporter = seed_client(
                     servers["service"],
                     "exporter",
                     people=25,
@@ -772,7 +758,7 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                 )
             with phase(result, "export (fresh workers)"):
                 common.stop_server(servers.pop("service"))
-                servers["service"] = start("service", "app.main:app", env, args.workers)
+                servers["service"] = common.start_server("service", "app.main:app", env, workers)
                 result.export = measure_export(
                     servers["service"],
                     exporter.token,
@@ -795,10 +781,6 @@ def bench_database(kind: str, wrk: str, py_spy: str | None, args: argparse.Names
                     )
                     if summary is not None:
                         result.profiles["export"] = summary
-            with phase(result, "stage costs (in-process)"), optional(result, "stage costs"):
-                result.stages = stage_costs(env, heavy.token, heavy.entry_ids[0])
-                for label, micros in result.stages:
-                    print(f"    {micros:9.0f} µs  {label}")
             return result
         finally:
             for server in servers.values():
@@ -816,17 +798,8 @@ def load(
     all_pids = [pid for pids in workers.values() for pid in pids]
 
     def measure(target: Target, seconds: float) -> Sample:
-        if args.quiet_wait > 0 and not common.wait_until_quiet(args.quiet_wait):
-            print(f"    the machine was not idle within {args.quiet_wait:g}s; going on")
-        sample = run_wrk(
-            wrk,
-            args,
-            servers[target.server].base,
-            target,
-            seconds,
-            workers[target.server],
-            all_pids,
-        )
+        base = servers[target.server].base
+        sample = run_wrk(wrk, args, base, target, seconds, workers[target.server], all_pids)
         for server in servers.values():
             if server.process.poll() is not None:
                 raise RuntimeError(f"the {server.name} server died")
@@ -896,7 +869,7 @@ def scaling_table(results: list[DbResult]) -> list[str]:
         + " |",
         "| --- |" + " ---: | ---: | ---: |" * len(results),
     ]
-    for key, label, _ in SEQUENTIAL:
+    for key, label in SEQ_LABELS.items():
         cells = []
         for r in results:
             small, large = r.small[key]["median_ms"], r.large[key]["median_ms"]
@@ -925,26 +898,20 @@ def export_table(results: list[DbResult]) -> list[str]:
 
 
 def goals(results: list[DbResult]) -> tuple[list[str], list[tuple[str, str, bool]]]:
+    ratios = (  # name, target ÷ ceiling (req/s), at least
+        ("service `/healthz` ÷ bare app `/healthz` (req/s)", "healthz", "bare_healthz", 0.60),
+        ("`GET /v1/entries/{id}` ÷ `/healthz`", "entry_get", "healthz", 0.35),
+        ("list 50 ÷ `/healthz`", "entries_list", "healthz", 0.20),
+        ("create ÷ `/healthz`", "entry_create", "healthz", 0.20),
+    )
     rows: list[tuple[str, str, Callable[[DbResult], tuple[str, bool]]]] = [
-        (
-            "service `/healthz` ÷ bare app `/healthz` (req/s)",
-            "≥ 0.60",
-            lambda r: _at_least(ratio(r, "healthz", "bare_healthz"), 0.60),
-        ),
-        (
-            "`GET /v1/entries/{id}` ÷ `/healthz`",
-            "≥ 0.35",
-            lambda r: _at_least(ratio(r, "entry_get", "healthz"), 0.35),
-        ),
-        (
-            "list 50 ÷ `/healthz`",
-            "≥ 0.20",
-            lambda r: _at_least(ratio(r, "entries_list", "healthz"), 0.20),
-        ),
-        (
-            "create ÷ `/healthz`",
-            "≥ 0.20",
-            lambda r: _at_least(ratio(r, "entry_create", "healthz"), 0.20),
+        *(
+            (
+                name,
+                f"≥ {bound:.2f}",
+                lambda r, k=key, c=ceiling, b=bound: _at_least(ratio(r, k, c), b),
+            )
+            for name, key, ceiling, bound in ratios
         ),
         (
             "mood-by-person, heavy client, median (small / large database)",
@@ -1002,20 +969,6 @@ def _at_most(value: float, bound: float) -> tuple[str, bool]:
     return f"{value:.2f}×", value <= bound
 
 
-def stage_table(results: list[DbResult]) -> list[str]:
-    with_stages = [r for r in results if r.stages]
-    if not with_stages:
-        return ["(not measured)", ""]
-    lines = [
-        "| stage | " + " | ".join(f"{r.kind} µs" for r in with_stages) + " |",
-        "| --- |" + " ---: |" * len(with_stages),
-    ]
-    for index, (label, _) in enumerate(with_stages[0].stages):
-        cells = " | ".join(f"{r.stages[index][1]:,.0f}" for r in with_stages)
-        lines.append(f"| {label} | {cells} |")
-    return [*lines, ""]
-
-
 def profile_section(results: list[DbResult]) -> list[str]:
     lines: list[str] = [
         "py-spy `record --gil --nonblocking` (250 Hz) of one uvicorn worker: only the thread "
@@ -1028,7 +981,7 @@ def profile_section(results: list[DbResult]) -> list[str]:
     for r in results:
         for key, summary in r.profiles.items():
             what = {
-                **dict(SEQ_LABELS),
+                **SEQ_LABELS,
                 "healthz": "GET /healthz",
                 "export": "GET /v1/export?format=json (20,000 entries)",
             }[key]
@@ -1066,9 +1019,6 @@ def profile_section(results: list[DbResult]) -> list[str]:
                 "",
             ]
     return lines
-
-
-SEQ_LABELS = [(key, label) for key, label, _ in SEQUENTIAL]
 
 
 def machine(load_at_start: tuple[float, float, float], wrk: str, pg_version: str) -> list[str]:
@@ -1196,15 +1146,6 @@ def report(
         *export_table(results),
         "## 4. Where time goes",
         "",
-        "### What each stage costs on its own (bench/stage_costs.py)",
-        "",
-        "Whole requests through the ASGI apps (no uvicorn, no socket), then the service's own "
-        "functions, called in the benchmark process against the same database (large, heavy "
-        "client), one call at a time, each database stage in a fresh session as in a "
-        "request; medians in microseconds. Stages nest (service.get includes loading the "
-        "entry); the threadpool is idle here, so a hop costs far less than under load.",
-        "",
-        *stage_table(results),
         "### py-spy profiles of a worker under load",
         "",
         *profile_section(results),
@@ -1229,6 +1170,7 @@ def render_again() -> None:
     raw = json.loads((OUT_DIR / "results.json").read_text())
     results = []
     for item in raw["results"]:
+        item.pop("stages", None)  # written by runs before the stage costs left
         samples = {k: [Sample(**s) for s in v] for k, v in item.pop("samples").items()}
         result = DbResult(**item)
         result.samples = samples
@@ -1258,7 +1200,6 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1, help="seconds per target, discarded")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--quiet-wait", type=float, default=0, help="see common.wait_until_quiet")
     parser.add_argument("--clients", type=int, default=OTHER_CLIENTS)
     parser.add_argument("--heavy-entries", type=int, default=HEAVY_ENTRIES)
     parser.add_argument("--bulk-owners", type=int, default=BULK_OWNERS)
@@ -1300,7 +1241,7 @@ def main() -> None:
     load_at_start = os.getloadavg()
     print(f"load average at start: {load_at_start}")
     wrk = ensure_wrk()
-    py_spy = ensure_py_spy()
+    py_spy = None if args.load_only or args.profile_seconds <= 0 else ensure_py_spy()
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     pg_version = common.postgres_version(args.pg_url) if "postgresql" in databases else "–"
     header = machine(load_at_start, wrk, pg_version)

@@ -1,6 +1,9 @@
 """Realistic diaries, fast: generated JSON export documents (format_version 1) sent through
 `POST /v1/import`, and minimal rows for many other owners written with plain SQL.
 
+`seed_client` talks to any httpx client: a server's (bench/run.py) or a `TestClient` of
+the app in process (bench/request_costs.py).
+
 The documents look like what the app would export after months of use: an interpersonal
 inventory, two focus areas, weekly sessions, PHQ-9/GAD-7 every few weeks, and entries with
 people, emotions (some about one person), tags, communication analyses and a few private
@@ -18,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import Server, expect, http
+from bench.common import vacuum_like_autovacuum
 
 PASSWORD = "correct horse battery staple"  # a throwaway benchmark account
 RELATIONSHIPS = (
@@ -48,6 +51,23 @@ COMMUNICATION = (
     "what_i_could_try",
 )  # fmt: skip
 TIMEZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC")
+# The body of every benchmark create (`POST /v1/entries`): a printf format, filled by Lua in
+# bench/run.py's wrk script and by `create_body` in bench/request_costs.py.
+CREATE_BODY = (
+    '{"occurred_at":"2026-%02d-%02dT%02d:%02d:00Z","mood":%d,'
+    '"event":"Bench entry %d: talked it through and agreed to try again on Sunday.",'
+    '"event_type":"conversation","people":[{"person_id":"%s","quality":%d},'
+    '{"person_id":"%s","quality":null}],"emotions":[{"label":"anxious","intensity":%d,'
+    '"person_id":"%s"},{"label":"hopeful","intensity":4}],"tags":["work","evening"],'
+    '"communication":{"what_i_said":"I said I needed more help at home.",'
+    '"what_they_said":"They said they were tired too."}}'
+)
+
+
+def create_body(person_a: str, person_b: str, n: int) -> bytes:
+    """The n-th create's body, as bench/run.py's wrk script writes it."""
+    values = (n % 12 + 1, n % 28 + 1, n % 24, n % 60, 2 + n % 9, n, person_a, n % 5 - 2)
+    return (CREATE_BODY % (*values, person_b, 1 + n % 10, person_a)).encode()
 
 
 def _text(rng: random.Random, low: int, high: int) -> str:
@@ -206,53 +226,14 @@ def split_entries(document: dict[str, Any], per_part: int) -> Iterator[dict[str,
 
 @dataclass
 class Client:
-    email: str
     user_id: str
     token: str
-    timezone: str
     person_ids: list[str]
     entry_ids: list[str]
 
 
-def register(server: Server, label: str, timezone: str) -> tuple[str, str, str]:
-    """A client account and an access token: (email, user id, token)."""
-    email = f"{label}-{secrets.token_hex(4)}@example.org"
-    status, _, body = http(
-        server,
-        "POST",
-        "/v1/auth/register",
-        json_body={
-            "email": email,
-            "password": PASSWORD,
-            "role": "client",
-            "display_name": label.title(),
-            "timezone": timezone,
-        },
-    )
-    expect(status, 201, body, "register")
-    user_id = body["id"]
-    status, _, body = http(
-        server, "POST", "/v1/auth/token", form={"username": email, "password": PASSWORD}
-    )
-    expect(status, 200, body, "login")
-    return email, user_id, body["access_token"]
-
-
-def import_into(server: Server, token: str, document: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.base}/v1/import",
-        content=httpx.Request("POST", "/", json=document).content,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        timeout=600,
-    )
-    if response.status_code != 200:
-        raise RuntimeError(f"import: {response.status_code} {response.text[:2000]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
 def seed_client(
-    server: Server,
+    client: httpx.Client,
     label: str,
     *,
     people: int,
@@ -262,17 +243,26 @@ def seed_client(
     timezone: str = "Europe/London",
     per_import: int = 5000,
 ) -> Client:
-    """Register a client and import a generated diary into it."""
-    rng = random.Random(seed)
-    email, user_id, token = register(server, label, timezone)
-    document = export_document(rng, people=people, entries=entries, days=days)
+    """Register a client, log it in and import a generated diary into it."""
+    email = f"{label}-{secrets.token_hex(4)}@example.org"
+    account = {"email": email, "password": PASSWORD, "role": "client"}
+    account |= {"display_name": label.title(), "timezone": timezone}
+    response = client.post("/v1/auth/register", json=account)
+    response.raise_for_status()
+    user_id = response.json()["id"]
+    response = client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
+    response.raise_for_status()
+    token = response.json()["access_token"]
+    document = export_document(random.Random(seed), people=people, entries=entries, days=days)
     for part in split_entries(document, per_import):
-        import_into(server, token, part)
+        response = client.post(
+            "/v1/import", json=part, headers={"Authorization": f"Bearer {token}"}
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"import: {response.status_code} {response.text[:2000]}")
     return Client(
-        email=email,
         user_id=user_id,
         token=token,
-        timezone=timezone,
         person_ids=[p["id"] for p in document["people"]],
         entry_ids=[e["id"] for e in document["entries"]],
     )
@@ -375,11 +365,10 @@ def _bulk_postgres(database_url: str, owners: int, per_owner: int) -> None:
             {},
         )
         conn.commit()
-        conn.autocommit = True
-        # What autovacuum would do shortly after a bulk load; without it the planner would
-        # still believe the tables hold a few thousand rows, and index-only scans would
-        # visit the table for every row (no visibility map).
-        conn.execute("VACUUM ANALYZE")
+    # What autovacuum would do shortly after a bulk load; without it the planner would still
+    # believe the tables hold a few thousand rows, and index-only scans would visit the
+    # table for every row (no visibility map).
+    vacuum_like_autovacuum(url)
 
 
 def _bulk_sqlite(path: str, owners: int, per_owner: int) -> None:
