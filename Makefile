@@ -6,15 +6,26 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint openapi bench clean
+.PHONY: run test lint lock openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Exactly the versions requirements-dev.lock pins, hashes checked (`make lock` updates it).
+$(VENV)/.installed: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# requirements.lock (what the service needs, for the Docker image) and requirements-dev.lock
+# (that plus the tools and tests), from pyproject.toml. Pins stay unless pyproject.toml asks
+# for other versions; `make lock UPGRADE=1` moves every pin to the newest release.
+COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed
+	$(COMPILE) -o requirements.lock pyproject.toml
+	$(COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock pyproject.toml
 
 run: $(VENV)/.installed
 	ENVIRONMENT=$${ENVIRONMENT:-development} $(BIN)/alembic upgrade head
@@ -24,6 +35,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --durations=5

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, literal, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.schemas import TokenPair, UserRegister, UserUpdate
-from app.core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from app.core.database.problems import as_problems
+from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.scoping import OwnerScope
 from app.core.security import create_access_token, hash_password, verify_password
 from app.core.settings import Settings
@@ -42,10 +42,8 @@ def register(session: Session, data: UserRegister) -> User:
         timezone=data.timezone,
     )
     session.add(user)
-    try:
+    with as_problems(session, conflict="An account with this email already exists"):
         session.flush()
-    except IntegrityError as exc:
-        raise Conflict("An account with this email already exists") from exc
     return user
 
 

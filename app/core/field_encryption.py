@@ -72,10 +72,11 @@ def decrypt_value(
 
 
 def column_decryptor(
-    keys: KeyRing, model: type[Any], field: str, owner_id: Any
+    keys: KeyRing, model: type[Any], field: str, owner_id: Any, *, as_text: bool = False
 ) -> Callable[[Any, Any], Any]:
     """`decrypt_value` for one column of one owner's rows, as `plain(row_id, stored)`: the
-    associated data's fixed part is formatted once (an export decrypts every row)."""
+    associated data's fixed part is formatted once (an export decrypts every row).
+    `as_text`: a JSON field's plaintext as the JSON text it is stored as, not parsed."""
     prefix = _associated_prefix(model, field, owner_id)
     decrypt = keys.decrypt
 
@@ -89,7 +90,7 @@ def column_decryptor(
             return None
         return orjson.loads(decrypt(stored, f"{prefix}{row_id}".encode()))
 
-    return plain_json if field in JSON_FIELDS else plain_text
+    return plain_json if field in JSON_FIELDS and not as_text else plain_text
 
 
 def decrypt_column(

@@ -54,7 +54,7 @@ class Replayed(Exception):
         self.replay = replay
 
 
-def _key_of(scope: Scope) -> str | None:
+def key_of(scope: Scope) -> str | None:
     """The Idempotency-Key of an authenticated POST, else None."""
     if scope["method"] != "POST" or subject_of(scope["state"]) is None:
         return None
@@ -65,10 +65,9 @@ def _key_of(scope: Scope) -> str | None:
 
 
 async def buffered(scope: Scope, receive: Receive) -> Receive:
-    """For a request with an Idempotency-Key: its body, read up front (its fingerprint must
-    not depend on how the route parses it, a form or JSON), and a `receive` that replays it."""
-    if _key_of(scope) is None:
-        return receive
+    """For a request with an Idempotency-Key (`key_of`): its body, read up front (its
+    fingerprint must not depend on how the route parses it, a form or JSON), and a
+    `receive` that replays it."""
     chunks = []
     while True:
         message = await receive()
@@ -90,7 +89,7 @@ async def buffered(scope: Scope, receive: Receive) -> Receive:
 
 def attempt_of(request: Request) -> Attempt | None:
     """The attempt of an authenticated POST that carries an Idempotency-Key, else None."""
-    key = _key_of(request.scope)
+    key = key_of(request.scope)
     subject = subject_of(request.scope["state"])
     if key is None or subject is None:
         return None

@@ -35,11 +35,12 @@ class UnitOfWorkMiddleware:
         database = RequestDatabase(self.engines, self.keys)
         state = scope.setdefault("state", {})
         state["db"] = database
-        try:
-            receive = await idempotency.buffered(scope, receive)
-        except BodyTooLarge as too_large:
-            await problem_response(PayloadTooLarge(too_large.detail))(scope, receive, send)
-            return
+        if idempotency.key_of(scope) is not None:
+            try:
+                receive = await idempotency.buffered(scope, receive)
+            except BodyTooLarge as too_large:
+                await problem_response(PayloadTooLarge(too_large.detail))(scope, receive, send)
+                return
         held: list[Message] | None = None  # an idempotent answer, until it is committed
         failed = False
 

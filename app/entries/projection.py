@@ -15,7 +15,7 @@ them against EntryPublic validated from the ORM.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
-from app.core.field_encryption import ENCRYPTED_FIELDS, column_decryptor, keys_of
+from app.core.crypto import KeyRing
+from app.core.field_encryption import ENCRYPTED_FIELDS, JSON_FIELDS, column_decryptor, keys_of
 from app.core.scoping import OwnerScope
 from app.entries.schemas import Communication, EmotionPublic, EntryPersonPublic, EntryPublic
 from app.models.base import UTCDateTime
@@ -293,45 +294,70 @@ def version_of(row: Sequence[Any]) -> int:
 class EntryWriter:
     """Turns one owner's rows of `entry_rows` into the API's JSON, decrypting the free text."""
 
-    __slots__ = ("_decrypt", "_slots")
+    __slots__ = ("_free_text", "_safety_slot")
 
     def __init__(self, session: Session, scope: OwnerScope) -> None:
         keys = keys_of(session)
-        self._decrypt = tuple(
-            (name, column_decryptor(keys, Entry, name, scope.owner_id)) for name in FREE_TEXT
+        bind = session.bind or session.get_bind()  # the session's engine, where it has one
+        form = _SLOT_FORMS[bind.dialect.name]
+        self._free_text = tuple(
+            (
+                form % name.encode(),
+                b'"%s":' % name.encode(),
+                _json_of(keys, name, scope.owner_id),
+                2 + FREE_TEXT.index(name),  # after the JSON and the id
+            )
+            for name in SLOTS
+            if name in FREE_TEXT
         )
-        form = _SLOT_FORMS[session.get_bind().dialect.name]
-        self._slots = tuple(form % name.encode() for name in SLOTS)
-
-    def free_text(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The row's free text, decrypted, as EntryPublic has it."""
-        entry_id = row[1]
-        values = {
-            name: decrypt(entry_id, stored)
-            for (name, decrypt), stored in zip(self._decrypt, row[2:-1], strict=True)
-        }
-        stored = values["communication"]
-        if stored is not None:  # every key, in the model's order, whatever was stored
-            values["communication"] = {key: stored.get(key) for key in COMMUNICATION_KEYS}
-        return values
+        self._safety_slot = form % b"safety"
 
     def json(self, row: Sequence[Any], safety: BaseModel | None = None) -> bytes:
         """The row as EntryPublic's JSON, with `safety` on a write's answer."""
-        values = self.free_text(row)
-        values["safety"] = None if safety is None else safety.model_dump(mode="json")
         text: bytes = row[0].encode()
-        parts = []
-        for slot, name in zip(self._slots, SLOTS, strict=True):
+        entry_id = row[1]
+        parts: list[bytes] = []
+        for slot, key, json_of, index in self._free_text:
             before, _, text = text.partition(slot)
-            parts += [before, b'"%s":' % name.encode(), orjson.dumps(values[name])]
+            parts.extend((before, key, json_of(entry_id, row[index])))
+        if safety is not None:
+            before, _, text = text.partition(self._safety_slot)
+            parts.extend((before, b'"safety":', safety.model_dump_json().encode()))
         parts.append(text)
         return b"".join(parts)
 
     def fields(self, row: Sequence[Any]) -> dict[str, Any]:
         """The row as EntryPublic's JSON object, parsed (for the CSV and FHIR exports)."""
-        entry: dict[str, Any] = orjson.loads(row[0])
-        entry.update(self.free_text(row))
+        entry: dict[str, Any] = orjson.loads(self.json(row))
         return entry
+
+
+def _json_of(keys: KeyRing, name: str, owner_id: uuid.UUID) -> Callable[[Any, Any], bytes]:
+    """The stored free text `name` of a row as the JSON value EntryPublic has."""
+    plain = column_decryptor(keys, Entry, name, owner_id, as_text=True)
+    if name == "communication":
+
+        def every_key(row_id: Any, stored: Any) -> bytes:
+            # EntryPublic writes every key, in the model's order, whatever was stored.
+            text = plain(row_id, stored)
+            if text is None:
+                return b"null"
+            stored_keys = orjson.loads(text)
+            return orjson.dumps({key: stored_keys.get(key) for key in COMMUNICATION_KEYS})
+
+        return every_key
+    if name in JSON_FIELDS:  # stored as the JSON text it is
+
+        def json_text(row_id: Any, stored: Any) -> bytes:
+            text = plain(row_id, stored)
+            return b"null" if text is None else text.encode()
+
+        return json_text
+
+    def string(row_id: Any, stored: Any) -> bytes:
+        return orjson.dumps(plain(row_id, stored))
+
+    return string
 
 
 def entry_key(row: Sequence[Any]) -> tuple[datetime, uuid.UUID]:

@@ -152,7 +152,8 @@ def page(
     if cursor is not None:
         params.update(cursor_parameters(cursor))
     statement, owner = _PAGE.bind(scope, names)
-    fetched = session.connection().execute(statement, {**owner, **params, "page_limit": limit + 1})
+    connection = session.connection()
+    fetched = connection.execute(statement, {**owner, **params, "page_limit": limit + 1}).all()
     rows, next_cursor = trimmed_page(list(fetched), limit, entry_key)
     writer = EntryWriter(session, scope)
     items = fragments([writer.json(row) for row in rows])

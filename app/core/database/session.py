@@ -127,7 +127,7 @@ class RequestDatabase:
 
 
 def request_database(request: Request) -> RequestDatabase:
-    database: RequestDatabase = request.state.db
+    database: RequestDatabase = request.scope["state"]["db"]
     return database
 
 
