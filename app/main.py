@@ -29,6 +29,7 @@ from app.focus_areas.router import router as focus_areas_router
 from app.health.router import router as health_router
 from app.measures.router import router as measures_router
 from app.people.router import router as people_router
+from app.safety.router import router as safety_router
 from app.sessions.router import router as sessions_router
 from app.shares.router import access_log_router
 from app.shares.router import router as shares_router
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         emotions_router,
         sessions_router,
         measures_router,
+        safety_router,
         me_router,
         auth_router,
         shares_router,

@@ -262,7 +262,8 @@ def create_awkward_entries(
                 f"2026-03-0{1 + n % 9}T0{n % 10}:15:00Z",
                 f"2026-03-1{n % 10}T10:00:00.1{n}0000Z",
                 f"2026-04-0{1 + n % 9}T23:59:59.000001+05:30",
-            ][n % 3],
+                f"2026-05-0{1 + n % 9}T22:30:00.5-03:00",  # the next day in UTC
+            ][n % 4],
             mood=n % 11,  # moods 0 and 1 answer `safety` on create, never on reads
             event=f"{text} (event {n})",
             event_type=["conversation", "conflict", "other"][n % 3],

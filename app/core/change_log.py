@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.models.account import User
 from app.models.base import utcnow
 from app.models.diary import Entry, FocusArea, Person
+from app.models.safety import SafetyEvent
 from app.models.sync import ChangeLogEntry
 from app.models.therapy import Measure, TherapySession
 
@@ -28,6 +29,7 @@ SYNCED_TYPES: dict[type[Any], str] = {
     FocusArea: "focus_area",
     TherapySession: "session",
     Measure: "measure",
+    SafetyEvent: "safety_event",
 }
 
 Change = tuple[uuid.UUID, str, uuid.UUID, datetime | None]  # owner, type, id, deleted_at

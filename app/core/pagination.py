@@ -5,17 +5,18 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, overload
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, DateTime, Select, Uuid, bindparam, tuple_
+from sqlalchemy import ColumnElement, Select, Uuid, bindparam, tuple_
 from sqlalchemy import Row as ResultRow
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import ValidationFailed
+from app.models.base import UTCDateTime
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -34,7 +35,7 @@ class Page(BaseModel, Generic[T]):
 
 
 def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([at.isoformat(), str(row_id)]).encode()
+    raw = json.dumps([at.astimezone(UTC).isoformat(), str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -42,7 +43,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, row_id = json.loads(raw)
-        return datetime.fromisoformat(at), uuid.UUID(row_id)
+        instant = datetime.fromisoformat(at)
+        if instant.tzinfo is None:  # every cursor this API issues is an aware instant
+            raise ValueError(at)
+        return instant, uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ValidationFailed.for_field("query.cursor", "not a cursor this API issued") from exc
 
@@ -54,7 +58,7 @@ def after_cursor(time_column: Any, id_column: Any, *, newest_first: bool) -> Col
     """`keyset_page`'s cursor condition for a statement prepared once: the cursor's values
     are bound parameters (`cursor_parameters`), typed as `keyset_page` binds them."""
     key = tuple_(time_column, id_column)
-    after = tuple_(bindparam(_CURSOR_AT, type_=DateTime()), bindparam(_CURSOR_ID, type_=Uuid()))
+    after = tuple_(bindparam(_CURSOR_AT, type_=UTCDateTime()), bindparam(_CURSOR_ID, type_=Uuid()))
     return key < after if newest_first else key > after
 
 

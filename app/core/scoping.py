@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, Executable, bindparam, false
+from sqlalchemy import ColumnElement, Executable, bindparam, exists, false, true
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -21,6 +21,7 @@ from app.core.callers import authenticated_client
 from app.core.errors import NotFound
 from app.models.account import User
 from app.models.diary import Entry
+from app.models.safety import SafetyEvent
 
 
 class OwnedRow(Protocol):
@@ -46,8 +47,17 @@ class OwnerScope:
 
     def conditions(self, model: type[Any]) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = [col(model.owner_id) == self._owner()]
-        if model is Entry and not self.include_private:
-            conditions.append(col(Entry.private) == false())
+        if not self.include_private:
+            if model is Entry:
+                conditions.append(col(Entry.private) == false())
+            elif model is SafetyEvent:  # nor what a private entry raised
+                conditions.append(
+                    ~exists().where(
+                        col(Entry.owner_id) == col(SafetyEvent.owner_id),
+                        col(Entry.id) == col(SafetyEvent.entry_id),
+                        col(Entry.private) == true(),
+                    )
+                )
         return conditions
 
     def select(self, model: type[Row]) -> SelectOfScalar[Row]:

@@ -16,7 +16,7 @@ them against EntryPublic validated from the ORM.
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -80,6 +80,51 @@ def _instant_postgresql(element: JsonInstant, compiler: SQLCompiler, **kw: Any) 
     return (
         f"to_char({c} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {c}) = {c} "
         """THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)"""
+    )
+
+
+class JsonLocalInstant(_Value):
+    """`JsonLocalInstant(instant, offset_minutes)`: a UTC instant on the clock of its own
+    offset, as pydantic writes an aware datetime (`…+05:30`; `Z` for no offset)."""
+
+    inherit_cache = True
+    type = String()
+
+    def _args(self, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
+        instant, minutes = self.clauses.clauses
+        return str(compiler.process(instant, **kw)), str(compiler.process(minutes, **kw))
+
+
+def _offset_sql(minutes: str, two_digits: str) -> str:
+    """The offset as pydantic writes it: `Z`, or `±HH:MM`."""
+    return (
+        f"CASE WHEN {minutes} = 0 THEN 'Z' ELSE CASE WHEN {minutes} < 0 THEN '-' ELSE '+' END "
+        f"|| {two_digits.format(f'abs({minutes}) / 60')} || ':' "
+        f"|| {two_digits.format(f'abs({minutes}) - abs({minutes}) / 60 * 60')} END"
+    )
+
+
+@compiles(JsonLocalInstant, "sqlite")
+def _local_instant_sqlite(element: JsonLocalInstant, compiler: SQLCompiler, **kw: Any) -> str:
+    c, minutes = element._args(compiler, **kw)
+    offset = _offset_sql(minutes, "printf('%02d', {})")
+    # The offset is whole minutes: the fraction of the second stays as stored.
+    return (
+        f"replace(datetime(substr({c}, 1, 19), {minutes} || ' minutes'), ' ', 'T') "
+        f"|| CASE WHEN substr({c}, 20) IN ('', '.000000') THEN '' ELSE substr({c}, 20) END "
+        f"|| {offset}"
+    )
+
+
+@compiles(JsonLocalInstant, "postgresql")
+def _local_instant_postgresql(element: JsonLocalInstant, compiler: SQLCompiler, **kw: Any) -> str:
+    c, minutes = element._args(compiler, **kw)
+    local = f"({c} AT TIME ZONE 'UTC') + make_interval(mins => {minutes})"
+    offset = _offset_sql(minutes, "lpad(({})::text, 2, '0')")
+    return (
+        f"to_char({local}, CASE WHEN date_trunc('second', {c}) = {c} "
+        """THEN 'YYYY-MM-DD"T"HH24:MI:SS' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US' END) """
+        f"|| {offset}"
     )
 
 
@@ -218,12 +263,16 @@ def _key(name: str) -> ColumnElement[str]:
     return literal_column(f"'{name}'")
 
 
-def _json_value(column: Any) -> ColumnElement[Any]:
+def _json_value(table: type[Any], name: str) -> ColumnElement[Any]:
+    """The column `name` as JSON, by its type; an instant with a `<name>_offset_minutes`
+    column is written on the clock of that offset."""
+    column = getattr(table, name)
     kind = column.type
     if isinstance(kind, Uuid):
         return JsonId(column)
     if isinstance(kind, UTCDateTime):
-        return JsonInstant(column)
+        offset = getattr(table, f"{name}_offset_minutes", None)
+        return JsonInstant(column) if offset is None else JsonLocalInstant(column, offset)
     if isinstance(kind, Boolean):
         return JsonBoolean(column)
     return column  # type: ignore[no-any-return]
@@ -233,7 +282,7 @@ def _object(model: type[BaseModel], table: type[Any], values: dict[str, Any]) ->
     """`model`'s fields as a JSON object: `values[name]`, else the column of that name."""
     pairs = []
     for name in model.model_fields:
-        value = values[name] if name in values else _json_value(getattr(table, name))
+        value = values[name] if name in values else _json_value(table, name)
         pairs += [_key(name), value]
     return JsonObject(*pairs)
 
@@ -361,6 +410,7 @@ def _json_of(keys: KeyRing, name: str, owner_id: uuid.UUID) -> Callable[[Any, An
 
 
 def entry_key(row: Sequence[Any]) -> tuple[datetime, uuid.UUID]:
-    """The row's (occurred_at, id): the keyset position of the lists and the export."""
+    """The row's (occurred_at in UTC, as stored, id): the keyset position of the lists and
+    the export."""
     entry = orjson.loads(row[0])
-    return datetime.fromisoformat(entry["occurred_at"]), uuid.UUID(row[1])
+    return datetime.fromisoformat(entry["occurred_at"]).astimezone(UTC), uuid.UUID(row[1])

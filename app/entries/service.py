@@ -31,7 +31,9 @@ from app.entries.schemas import (
     EntryUpdate,
     emotion_people_problem,
 )
-from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person
+from app.models.diary import Entry, EntryEmotion, EntryPerson, FocusArea, Person, wall_clock
+from app.models.safety import SafetyReason
+from app.safety import service as safety
 from app.safety.schemas import Safety, for_mood
 
 
@@ -274,10 +276,11 @@ def create(session: Session, scope: OwnerScope, data: EntryCreate, settings: Set
     _check_emotions_name_entry_people(data.people, data.emotions)
     _check_focus_area(session, scope, data.focus_area_id)
     _check_people(session, scope, data.people)
-    entry = scope.new_row(Entry, data.model_dump(exclude={"id", "people", "emotions"}), data.id)
+    values = data.model_dump(exclude={"id", "people", "emotions"}) | wall_clock(data.occurred_at)
+    entry = scope.new_row(Entry, values, data.id)
     crud.insert(session, entry, f"You already have an entry with id {data.id}")
     _write_children(session, scope, entry.id, data.people, data.emotions)
-    return _answer(session, scope, entry.id, for_mood(entry.mood, settings))
+    return _answer(session, scope, entry.id, _notice(session, scope, entry, settings))
 
 
 def _named_people(session: Session, scope: OwnerScope, entry_id: uuid.UUID) -> list[EntryPersonIn]:
@@ -319,13 +322,25 @@ def update(
         _check_focus_area(session, scope, changes.focus_area_id)
 
     values = changes.model_dump(exclude_unset=True, exclude={"people", "emotions"})
+    if "occurred_at" in values:
+        values |= wall_clock(values["occurred_at"])
     crud.update(session, entry, if_match, values)
     if new_people or new_emotions:
         _delete_children(session, scope, entry.id)
         _write_children(session, scope, entry.id, people, emotions)
-    return _answer(session, scope, entry.id, for_mood(entry.mood, settings))
+    return _answer(session, scope, entry.id, _notice(session, scope, entry, settings))
+
+
+def _notice(session: Session, scope: OwnerScope, entry: Entry, settings: Settings) -> Safety | None:
+    """The crisis resources a written entry's mood calls for, kept as a safety event."""
+    notice = for_mood(entry.mood, settings)
+    if notice is not None:
+        safety.record(session, scope, SafetyReason.low_mood, entry_id=entry.id)
+    return notice
 
 
 def delete(session: Session, scope: OwnerScope, entry_id: uuid.UUID, if_match: str | None) -> None:
     entry = scope.get(session, Entry, entry_id, "entry")
+    check_if_match(if_match, entry)
+    safety.forget(session, scope, entry_id=entry.id)
     crud.delete(session, entry, if_match)

@@ -5,14 +5,13 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
 from app.export.source import DiarySource
 from app.models.base import utcnow
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FHIR_SYSTEM = "https://ipt-diary.example/fhir/CodeSystem"
 LOINC = "http://loinc.org"
 LOINC_TOTALS = {"phq9": ("44261-6", "PHQ-9 total score"), "gad7": ("70274-6", "GAD-7 total score")}
@@ -58,7 +57,6 @@ def _cell(value: str) -> str:
 
 
 def csv_rows(source: DiarySource) -> Iterator[bytes]:
-    zone = ZoneInfo(source.scope.timezone)
     names = {str(person["id"]): person["name"] for person in source.people()}
     titles = {str(area["id"]): area["title"] for area in source.focus_areas()}
     buffer = io.StringIO()
@@ -69,8 +67,8 @@ def csv_rows(source: DiarySource) -> Iterator[bytes]:
         buffer.seek(0)
         buffer.truncate()
         for entry in batch:
-            occurred_at = datetime.fromisoformat(entry["occurred_at"])  # `…Z`, as exported
-            local = occurred_at.astimezone(zone)
+            # With the offset of the clock it was written by: its own local date and time.
+            local = datetime.fromisoformat(entry["occurred_at"])
             people = "; ".join(
                 f"{names.get(p['person_id'], p['person_id'])} ({p['quality']})"
                 if p["quality"] is not None
@@ -82,7 +80,7 @@ def csv_rows(source: DiarySource) -> Iterator[bytes]:
                 str(entry["id"]),
                 local.date().isoformat(),
                 local.strftime("%H:%M"),
-                occurred_at.isoformat(),
+                local.isoformat(),
                 str(entry["mood"]),
                 entry["event"],
                 entry["event_type"],

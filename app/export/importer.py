@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
@@ -11,7 +12,7 @@ from app.core.errors import InvalidField, ValidationFailed
 from app.core.scoping import OwnerScope
 from app.emotions.vocabulary import is_custom
 from app.entries.schemas import emotion_people_problem
-from app.export.schemas import ExportDocument, ImportCounts, ImportResult
+from app.export.schemas import ExportDocument, ImportCounts, ImportedEntry, ImportResult
 from app.focus_areas.schemas import problem_area_mismatch
 from app.measures import scoring
 from app.models.diary import (
@@ -22,6 +23,7 @@ from app.models.diary import (
     FocusAreaPerson,
     FocusStatus,
     Person,
+    wall_clock,
 )
 from app.models.therapy import Measure, TherapySession
 from app.sessions.schemas import phase_for
@@ -160,7 +162,19 @@ def import_document(session: Session, scope: OwnerScope, document: ExportDocumen
             | dict(zip(("total", "severity"), scoring.score(m.instrument, m.answers), strict=True))
         ),
     )
-    entries = add("entries", Entry, document.entries, lambda e: plain(e, "people", "emotions"))
+    # Entries of a format 1 document were exported in UTC: they take the account's zone, as
+    # the entries of the time did when they learnt their own (migration 0009).
+    zone = ZoneInfo(scope.timezone) if document.format_version == 1 else None
+
+    def entry(row: ImportedEntry) -> dict[str, Any]:
+        occurred_at = row.occurred_at if zone is None else row.occurred_at.astimezone(zone)
+        return (
+            plain(row, "people", "emotions")
+            | {"occurred_at": occurred_at}
+            | wall_clock(occurred_at)
+        )
+
+    entries = add("entries", Entry, document.entries, entry)
     session.add_all(
         EntryPerson(
             owner_id=scope.owner_id, entry_id=e.id, person_id=p.person_id, quality=p.quality

@@ -83,7 +83,10 @@ class ExportDocument(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    format_version: Literal[1]
+    format_version: Literal[1, 2] = Field(
+        description="2: each entry's `occurred_at` carries its own UTC offset; 1 (before "
+        "entries kept their offset): times in UTC, entries take the account's time zone"
+    )
     people: list[ImportedPerson] = Field(default_factory=list)
     focus_areas: list[ImportedFocusArea] = Field(default_factory=list)
     sessions: list[ImportedSession] = Field(default_factory=list)

@@ -7,20 +7,11 @@ from app.core.database.session import Reads, Writes
 from app.core.errors import problem_responses
 from app.core.pagination import CursorParam, LimitParam, Page
 from app.core.scoping import ClientScope
-from app.core.settings import Settings, SettingsDep
-from app.measures import scoring, service
+from app.core.settings import SettingsDep
+from app.measures import service
 from app.measures.schemas import MeasureCreate, MeasurePublic, MeasureUpdate
-from app.models.therapy import Measure
-from app.safety.schemas import SafetyReason, safety_notice
 
 router = APIRouter(prefix="/v1/measures", tags=["measures"])
-
-
-def _public(measure: Measure, settings: Settings | None = None) -> MeasurePublic:
-    public = MeasurePublic.model_validate(measure, from_attributes=True)
-    if settings is not None and scoring.flags_self_harm(measure.instrument, measure.answers):
-        public.safety = safety_notice(SafetyReason.phq9_item9, settings)
-    return public
 
 
 @router.post(
@@ -39,9 +30,9 @@ async def create_measure(
     settings: SettingsDep,
     response: Response,
 ) -> MeasurePublic:
-    measure = await db.run(service.create, scope, data)
+    measure = await db.run(service.create, scope, data, settings)
     set_etag(response, measure)
-    return _public(measure, settings)
+    return measure
 
 
 @router.get("", summary="List measures, latest first", responses=problem_responses(401, 403, 422))
@@ -49,7 +40,7 @@ async def list_measures(
     db: Reads, scope: ClientScope, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[MeasurePublic]:
     rows, next_cursor = await db.run(service.page, scope, limit=limit, cursor=cursor)
-    return Page(items=[_public(row) for row in rows], next_cursor=next_cursor)
+    return Page(items=[service.public(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -60,7 +51,7 @@ async def read_measure(
 ) -> MeasurePublic:
     measure = await db.run(service.get, scope, measure_id)
     set_etag(response, measure)
-    return _public(measure)
+    return service.public(measure)
 
 
 @router.patch(
@@ -77,9 +68,9 @@ async def update_measure(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> MeasurePublic:
-    measure = await db.run(service.update, scope, measure_id, changes, if_match)
+    measure = await db.run(service.update, scope, measure_id, changes, if_match, settings)
     set_etag(response, measure)
-    return _public(measure, settings)
+    return measure
 
 
 @router.delete(

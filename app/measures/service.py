@@ -10,9 +10,13 @@ from app.core.concurrency import check_if_match
 from app.core.errors import ValidationFailed
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
+from app.core.settings import Settings
 from app.measures import scoring
-from app.measures.schemas import MeasureCreate, MeasureUpdate
+from app.measures.schemas import MeasureCreate, MeasurePublic, MeasureUpdate
+from app.models.safety import SafetyReason
 from app.models.therapy import Instrument, Measure
+from app.safety import service as safety
+from app.safety.schemas import Safety, safety_notice
 
 
 def _scored(instrument: Instrument, answers: list[int]) -> dict[str, Any]:
@@ -23,10 +27,31 @@ def _scored(instrument: Instrument, answers: list[int]) -> dict[str, Any]:
     return {"total": total, "severity": severity}
 
 
-def create(session: Session, scope: OwnerScope, data: MeasureCreate) -> Measure:
+def public(measure: Measure, notice: Safety | None = None) -> MeasurePublic:
+    return MeasurePublic.model_validate(measure, from_attributes=True).model_copy(
+        update={"safety": notice}
+    )
+
+
+def _answered(
+    session: Session, scope: OwnerScope, measure: Measure, settings: Settings
+) -> MeasurePublic:
+    """A written measure, with the crisis resources its answers call for, kept as a safety
+    event."""
+    notice = None
+    if scoring.flags_self_harm(measure.instrument, measure.answers):
+        notice = safety_notice(SafetyReason.phq9_item9, settings)
+        safety.record(session, scope, SafetyReason.phq9_item9, measure_id=measure.id)
+    return public(measure, notice)
+
+
+def create(
+    session: Session, scope: OwnerScope, data: MeasureCreate, settings: Settings
+) -> MeasurePublic:
     values = data.model_dump(exclude={"id"}) | _scored(data.instrument, data.answers)
     measure = scope.new_row(Measure, values, data.id)
-    return crud.insert(session, measure, f"You already have a measure with id {data.id}")
+    crud.insert(session, measure, f"You already have a measure with id {data.id}")
+    return _answered(session, scope, measure, settings)
 
 
 def get(session: Session, scope: OwnerScope, measure_id: uuid.UUID) -> Measure:
@@ -53,17 +78,21 @@ def update(
     measure_id: uuid.UUID,
     changes: MeasureUpdate,
     if_match: str | None,
-) -> Measure:
+    settings: Settings,
+) -> MeasurePublic:
     measure = get(session, scope, measure_id)
     check_if_match(if_match, measure)
     values = changes.model_dump(exclude_unset=True)
     instrument = values.get("instrument", measure.instrument)
     values |= _scored(instrument, values.get("answers", measure.answers))
-    return crud.update(session, measure, if_match, values)
+    crud.update(session, measure, if_match, values)
+    return _answered(session, scope, measure, settings)
 
 
 def delete(
     session: Session, scope: OwnerScope, measure_id: uuid.UUID, if_match: str | None
 ) -> None:
     measure = get(session, scope, measure_id)
+    check_if_match(if_match, measure)
+    safety.forget(session, scope, measure_id=measure.id)
     crud.delete(session, measure, if_match)

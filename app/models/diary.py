@@ -6,12 +6,12 @@ that points at another client's person or focus area.
 """
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, StringConstraints
-from sqlalchemy import JSON, ForeignKeyConstraint, Index
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, SmallInteger
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -36,8 +36,31 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 1900 and 2199")
+    offset = value.utcoffset() or timedelta()
+    if offset % timedelta(minutes=1):
+        raise ValueError("the UTC offset must be whole minutes")
+    return value
+
+
 # Instants are accepted with any offset (a naive time is refused) and answered in UTC.
 UTCInstant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+# When an entry happened, with the UTC offset of the clock it was written by: kept, so the
+# entry keeps its own local day wherever its author goes next.
+LocalInstant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+def wall_clock(occurred_at: datetime) -> dict[str, Any]:
+    """The columns an entry keeps of its time's offset: the offset in whole minutes (an
+    offset with seconds, of local mean time before 1900-era time zones, is rounded), and
+    the local date the summaries bucket by."""
+    minutes = round((occurred_at.utcoffset() or timedelta()) / timedelta(minutes=1))
+    local = occurred_at.astimezone(UTC) + timedelta(minutes=minutes)
+    return {"occurred_at_offset_minutes": minutes, "local_date": local.date()}
+
+
 ShortText = Annotated[
     str,
     StringConstraints(
@@ -187,7 +210,10 @@ class FocusAreaPerson(SQLModel, table=True):
 
 
 class EntryBase(SQLModel):
-    occurred_at: UTCInstant = Field(sa_type=UTCDateTime)
+    occurred_at: LocalInstant = Field(
+        sa_type=UTCDateTime,
+        description="When it happened, with the offset of the writer's clock (kept and answered)",
+    )
     mood: int = Field(ge=0, le=10, description="0 = worst, 10 = best")
     event: NonBlankText = Field(
         min_length=1, max_length=4000, sa_type=Ciphertext, description="What happened"
@@ -208,18 +234,22 @@ class Entry(EntryBase, Versioned, table=True):
         Index("ix_entries_owner_id_focus_area_id", "owner_id", "focus_area_id"),
         # Keyset pages and time ranges; it also covers what the summaries read of an entry.
         Index(
-            "ix_entries_owner_id_occurred_at_id_mood_private",
+            "ix_entries_owner_id_occurred_at_id_mood_private_local_date",
             "owner_id",
             "occurred_at",
             "id",
             "mood",
             "private",
+            "local_date",
         ),
     )
 
     owner_id: uuid.UUID = Field(primary_key=True)
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     communication: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # `occurred_at` is stored in UTC; these keep its own clock (`wall_clock`).
+    occurred_at_offset_minutes: int = Field(sa_type=SmallInteger)
+    local_date: date
 
 
 class EntryPerson(SQLModel, table=True):
@@ -231,7 +261,7 @@ class EntryPerson(SQLModel, table=True):
         # No cascade: a person named in entries is archived, never deleted.
         ForeignKeyConstraint(["owner_id", "person_id"], ["people.owner_id", "people.id"]),
         Index("ix_entry_people_owner_id_person_id", "owner_id", "person_id"),
-        # Covers what the summaries read of an entry's people (app/summaries/service.py).
+        # Covers what the summaries read of an entry's people (app/summaries/).
         Index(
             "ix_entry_people_owner_id_entry_id_person_id_quality",
             "owner_id",
@@ -260,7 +290,7 @@ class EntryEmotion(SQLModel, table=True):
             ondelete="CASCADE",
         ),
         Index("ix_entry_emotions_owner_id_label", "owner_id", "label"),
-        # Covers what the summaries read of an entry's emotions (app/summaries/service.py).
+        # Covers what the summaries read of an entry's emotions (app/summaries/).
         Index(
             "ix_entry_emotions_owner_id_entry_id_person_id_label_intensity",
             "owner_id",

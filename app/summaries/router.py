@@ -7,7 +7,7 @@ from app.core.database.session import ReportReads
 from app.core.errors import problem_responses
 from app.core.scoping import ClientScope
 from app.core.timerange import TimeRangeDep
-from app.summaries import service
+from app.summaries import focus_areas, intervals, people, timeline
 from app.summaries.schemas import (
     BetweenSessions,
     Bucket,
@@ -32,7 +32,7 @@ PROBLEMS = problem_responses(401, 403, 422)
 async def mood_by_person(
     db: ReportReads, scope: ClientScope, time_range: TimeRangeDep
 ) -> MoodByPerson:
-    return await db.run(service.mood_by_person, scope, time_range)
+    return await db.run(people.mood_by_person, scope, time_range)
 
 
 @router.get(
@@ -47,7 +47,7 @@ async def mood_timeline(
     time_range: TimeRangeDep,
     bucket: Annotated[Bucket, Query(description="`day` or `week`")] = Bucket.day,
 ) -> MoodTimeline:
-    return await db.run(service.mood_timeline, scope, time_range, bucket)
+    return await db.run(timeline.mood_timeline, scope, time_range, bucket)
 
 
 @router.get(
@@ -55,10 +55,10 @@ async def mood_timeline(
     summary="Mood and its weekly trend per focus area",
     responses=PROBLEMS,
 )
-async def focus_areas(
+async def focus_area_summary(
     db: ReportReads, scope: ClientScope, time_range: TimeRangeDep
 ) -> FocusAreaSummary:
-    return await db.run(service.focus_areas, scope, time_range)
+    return await db.run(focus_areas.focus_areas, scope, time_range)
 
 
 @router.get(
@@ -73,4 +73,4 @@ async def between_sessions(
     scope: ClientScope,
     session_id: Annotated[uuid.UUID | None, Query(description="A therapy session id")] = None,
 ) -> BetweenSessions:
-    return await db.run(service.between_sessions, scope, session_id)
+    return await db.run(intervals.between_sessions, scope, session_id)

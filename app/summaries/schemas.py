@@ -37,6 +37,14 @@ class PersonMood(BaseModel):
         description="mean_mood − mean_mood_without: how much better (+) or worse (−) mood "
         "is when this person is involved"
     )
+    delta_ci95: tuple[float, float] | None = Field(
+        description="Welch's 95% interval for `delta` ([low, high]); null when either side "
+        "has fewer than 2 entries. An interval that spans 0 does not tell better from worse"
+    )
+    enough: bool = Field(
+        description="At least 3 entries name this person and at least 3 do not: fewer is "
+        "too few to say anything about them"
+    )
     mean_quality: float | None = Field(description="Mean rated quality of contact, −2…2")
     top_emotions: list[EmotionStat] = Field(
         description="Up to five most frequent emotions in entries naming them; an emotion "
@@ -45,7 +53,7 @@ class PersonMood(BaseModel):
 
 
 class MoodByPerson(BaseModel):
-    timezone: str
+    timezone: str = Field(description="The account's time zone")
     baseline: Baseline
     people: list[PersonMood] = Field(
         description="Every current person (archived ones only if named in the range), "
@@ -54,7 +62,10 @@ class MoodByPerson(BaseModel):
 
 
 class TimelinePoint(BaseModel):
-    start: date = Field(description="The bucket's first local date (weeks start on Monday)")
+    start: date = Field(
+        description="The bucket's first local date (weeks start on Monday). Each entry counts "
+        "on its own local date: the date on the clock it was written by"
+    )
     entries: int
     mean_mood: float
     min_mood: int
@@ -63,7 +74,10 @@ class TimelinePoint(BaseModel):
 
 
 class MoodTimeline(BaseModel):
-    timezone: str
+    timezone: str = Field(
+        description="The account's time zone now; entries keep the local date they were "
+        "written on, whatever zone the account moves to"
+    )
     bucket: Bucket
     points: list[TimelinePoint] = Field(description="Buckets with at least one entry, in order")
 
@@ -77,6 +91,10 @@ class FocusAreaMood(BaseModel):
     trend_per_week: float | None = Field(
         description="Least-squares slope of mood against time, in mood points per week; "
         "null with fewer than two entries at different times"
+    )
+    trend_ci95: tuple[float, float] | None = Field(
+        description="The 95% interval of `trend_per_week` ([low, high]); null with fewer "
+        "than three entries"
     )
     first_at: datetime | None
     last_at: datetime | None
@@ -97,7 +115,7 @@ class LowMoodEntry(BaseModel):
     """An entry to talk about; free text stays in the entry itself."""
 
     id: uuid.UUID
-    occurred_at: datetime
+    occurred_at: datetime = Field(description="With the entry's own UTC offset")
     mood: int
     event_type: EventType
 

@@ -7,13 +7,14 @@ bounds as bound parameters. Building a select with subqueries and computing its 
 costs about as much as running it on a small diary.
 """
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, String, and_, bindparam, cast, func
+from sqlalchemy import Date, Float, String, and_, bindparam, cast, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import Select, Subquery
+from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -51,11 +52,44 @@ def _bytewise_postgresql(element: Bytewise, compiler: SQLCompiler, **kw: Any) ->
     return f'{compiler.process(element.clauses, **kw)} COLLATE "C"'
 
 
-def scoped_entries(scope: OwnerScope, time_range: TimeRange, *columns: Any) -> Select[Any]:
-    """The scoped entries in the range: the base of every summary."""
-    return sa_select(col(Entry.id), col(Entry.mood), *columns).where(
-        *scope.conditions(Entry), *time_range.conditions(col(Entry.occurred_at))
+class WeekStart(FunctionElement[Any]):
+    """The Monday of a date's week (weeks start on Monday), as a date."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(WeekStart, "sqlite")
+def _week_start_sqlite(element: WeekStart, compiler: SQLCompiler, **kw: Any) -> str:
+    # Step back six days, then forward to the next Monday (or stay on it).
+    return f"date({compiler.process(element.clauses, **kw)}, '-6 days', 'weekday 1')"
+
+
+@compiles(WeekStart, "postgresql")
+def _week_start_postgresql(element: WeekStart, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(date_trunc('week', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+class EpochSeconds(FunctionElement[float]):
+    """An instant as seconds since 1970, with its fraction."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(EpochSeconds, "sqlite")
+def _epoch_sqlite(element: EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
+    # Whole seconds exactly, plus the milliseconds (julianday() would round to ~40 µs).
+    c = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(strftime('%s', {c}) AS REAL) + CAST(strftime('%f', {c}) AS REAL) "
+        f"- CAST(strftime('%S', {c}) AS REAL))"
     )
+
+
+@compiles(EpochSeconds, "postgresql")
+def _epoch_postgresql(element: EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(extract(epoch FROM {compiler.process(element.clauses, **kw)}) AS FLOAT)"
 
 
 FROM_PARAMETER = "summary_from"
@@ -87,12 +121,21 @@ def range_parameters(time_range: TimeRange) -> dict[str, Any]:
 
 
 def execute(
-    session: Session, statement: OwnerStatement[Any], scope: OwnerScope, time_range: TimeRange
+    session: Session,
+    statement: OwnerStatement[Any],
+    scope: OwnerScope,
+    time_range: TimeRange,
+    *variant: Hashable,
 ) -> Any:
-    """Run a summary's statement (declared as `OwnerStatement(build)`, `build(scope, shape)`)
-    for this scope and time range."""
-    prepared, parameters = statement.bind(scope, Shape.of(time_range))
+    """Run a summary's statement (declared as `OwnerStatement(build)`,
+    `build(scope, shape, *variant)`) for this scope and time range."""
+    prepared, parameters = statement.bind(scope, Shape.of(time_range), *variant)
     return session.execute(prepared, {**parameters, **range_parameters(time_range)})
+
+
+def ratio(numerator: float | None, denominator: int) -> float | None:
+    """A mean from a sum and a count: None for no values."""
+    return numerator / denominator if denominator and numerator is not None else None
 
 
 def entry_conditions(scope: OwnerScope, shape: Shape) -> list[ColumnElement[bool]]:
@@ -108,11 +151,14 @@ def entry_conditions(scope: OwnerScope, shape: Shape) -> list[ColumnElement[bool
     return conditions
 
 
-def entry_conditions_in(scope: OwnerScope, time_range: TimeRange) -> list[ColumnElement[bool]]:
-    """`entry_conditions` with the range's bounds as values, for a statement built per
-    request."""
-    bounded = TimeRange(time_range.start or EARLIEST, time_range.end)
-    return [*scope.conditions(Entry), *bounded.conditions(col(Entry.occurred_at))]
+def range_conditions(column: Any, shape: Shape) -> list[ColumnElement[bool]]:
+    """`column` within the range's bound parameters (for measures and sessions)."""
+    conditions = []
+    if shape.has_start:
+        conditions.append(column >= bindparam(FROM_PARAMETER))
+    if shape.has_end:
+        conditions.append(column < bindparam(TO_PARAMETER))
+    return conditions
 
 
 def emotion_conditions(scope: OwnerScope, shape: Shape) -> list[ColumnElement[bool]]:
@@ -130,8 +176,8 @@ def emotion_conditions(scope: OwnerScope, shape: Shape) -> list[ColumnElement[bo
 
 
 def per_person_totals(scope: OwnerScope, shape: Shape) -> Subquery:
-    """Per person named in the scoped entries in the range: entries, their mood sum, and
-    the sum and count of the qualities of contact rated."""
+    """Per person named in the scoped entries in the range: entries, their mood's sum and
+    sum of squares, and the sum and count of the qualities of contact rated."""
     # A LEFT JOIN so that the entries drive it (SQLite reads each entry once and finds its
     # people by primary key, instead of reading an entry again for each person named);
     # the entries that name nobody form a NULL group, which matches no person.
@@ -140,6 +186,7 @@ def per_person_totals(scope: OwnerScope, shape: Shape) -> Subquery:
             col(EntryPerson.person_id).label("person_id"),
             func.count().label("entries"),
             func.sum(col(Entry.mood)).label("mood_sum"),
+            func.sum(col(Entry.mood) * col(Entry.mood)).label("mood_squares"),
             func.sum(col(EntryPerson.quality)).label("quality_sum"),
             func.count(col(EntryPerson.quality)).label("qualities"),
         )

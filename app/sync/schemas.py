@@ -8,9 +8,10 @@ from app.entries.schemas import EntryPublic
 from app.focus_areas.schemas import FocusAreaPublic
 from app.measures.schemas import MeasurePublic
 from app.people.schemas import PersonPublic
+from app.safety.schemas import SafetyEventPublic
 from app.sessions.schemas import TherapySessionPublic
 
-EntityType = Literal["entry", "person", "focus_area", "session", "measure"]
+EntityType = Literal["entry", "person", "focus_area", "session", "measure", "safety_event"]
 
 
 class Tombstone(BaseModel):
@@ -27,6 +28,7 @@ class SyncPage(BaseModel):
     focus_areas: list[FocusAreaPublic]
     sessions: list[TherapySessionPublic]
     measures: list[MeasurePublic]
+    safety_events: list[SafetyEventPublic]
     deleted: list[Tombstone]
     next_anchor: str = Field(description="Pass as `since` next time (opaque)")
     has_more: bool = Field(description="True when another page is waiting: call again at once")

@@ -19,6 +19,7 @@ from app.models.diary import FocusArea, Person
 from app.models.sync import ChangeLogEntry
 from app.models.therapy import Measure, TherapySession
 from app.people.schemas import PersonPublic
+from app.safety import service as safety
 from app.sessions.schemas import TherapySessionPublic
 from app.sync.schemas import SyncPage, Tombstone
 
@@ -97,6 +98,7 @@ def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -
         measures=[
             MeasurePublic.model_validate(m, from_attributes=True) for m in rows(Measure, "measure")
         ],
+        safety_events=safety.by_ids(session, scope, changed.get("safety_event", [])),
         deleted=deleted,
         next_anchor=encode_anchor(log[-1].seq if log else since),
         has_more=has_more,

@@ -28,9 +28,13 @@ from app.measures.schemas import MeasurePublic
 from app.models.diary import FocusStatus
 from app.people import service as people
 from app.people.schemas import PersonPublic
+from app.safety import service as safety
+from app.safety.schemas import SafetyEventPublic
 from app.sessions import service as sessions
 from app.sessions.schemas import TherapySessionPublic
-from app.summaries import service as summaries
+from app.summaries import focus_areas as focus_area_summaries
+from app.summaries import intervals, timeline
+from app.summaries import people as person_summaries
 from app.summaries.schemas import (
     BetweenSessions,
     Bucket,
@@ -152,7 +156,7 @@ async def client_measures(
 async def client_mood_by_person(
     db: Writes, access: SummaryAccess, time_range: TimeRangeDep
 ) -> MoodByPerson:
-    return await db.run(summaries.mood_by_person, access.scope, time_range)
+    return await db.run(person_summaries.mood_by_person, access.scope, time_range)
 
 
 @client_router.get(
@@ -161,7 +165,7 @@ async def client_mood_by_person(
 async def client_mood_timeline(
     db: Writes, access: SummaryAccess, time_range: TimeRangeDep, bucket: Bucket = Bucket.day
 ) -> MoodTimeline:
-    return await db.run(summaries.mood_timeline, access.scope, time_range, bucket)
+    return await db.run(timeline.mood_timeline, access.scope, time_range, bucket)
 
 
 @client_router.get(
@@ -170,7 +174,7 @@ async def client_mood_timeline(
 async def client_focus_area_summary(
     db: Writes, access: SummaryAccess, time_range: TimeRangeDep
 ) -> FocusAreaSummary:
-    return await db.run(summaries.focus_areas, access.scope, time_range)
+    return await db.run(focus_area_summaries.focus_areas, access.scope, time_range)
 
 
 @client_router.get(
@@ -181,7 +185,20 @@ async def client_focus_area_summary(
 async def client_between_sessions(
     db: Writes, access: SummaryAccess, session_id: uuid.UUID | None = None
 ) -> BetweenSessions:
-    return await db.run(summaries.between_sessions, access.scope, session_id)
+    return await db.run(intervals.between_sessions, access.scope, session_id)
+
+
+@client_router.get(
+    "/safety-events",
+    summary="The safety notices the API gave a client, newest first",
+    description="With either share scope; never those of private entries.",
+    responses=SUMMARY,
+)
+async def client_safety_events(
+    db: Writes, access: SummaryAccess, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[SafetyEventPublic]:
+    items, next_cursor = await db.run(safety.page, access.scope, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @client_router.get(

@@ -11,7 +11,7 @@ another key order). The filters are checked against the same entries filtered in
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import chain
 from typing import Any
 
@@ -86,6 +86,12 @@ def diary(app: FastAPI) -> Diary:
     return Diary(account, owner_id, people, area)
 
 
+def _written_clock(entry: Entry) -> datetime:
+    """`occurred_at` (stored in UTC) on the clock of the offset it was written with."""
+    offset = timezone(timedelta(minutes=entry.occurred_at_offset_minutes))
+    return entry.occurred_at.astimezone(offset)
+
+
 def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPublic]:
     """The entries as the ORM reads them, validated into EntryPublic, newest first as the
     list orders them."""
@@ -98,6 +104,7 @@ def _expected(app: FastAPI, diary: Diary, include_private: bool) -> list[EntryPu
                         for name in EntryPublic.model_fields
                         if name not in {"people", "emotions", "safety"}
                     },
+                    "occurred_at": _written_clock(entry),
                     "people": [p.model_dump() for p in people],
                     "emotions": [e.model_dump() for e in emotions],
                     "safety": None,
@@ -139,6 +146,8 @@ def test_the_diary_has_what_the_comparison_needs(app: FastAPI, diary: Diary) -> 
     assert any(m.person_id is None for e in entries for m in e.emotions)
     assert any(e.emotions == [] for e in entries)
     assert any(e.mood <= 1 for e in entries)
+    offsets = {e.occurred_at.utcoffset() for e in entries}
+    assert {timedelta(0), timedelta(hours=5, minutes=30), timedelta(hours=-3)} <= offsets
     # Text shaped like the slots the free text is written into, in both databases' forms.
     assert any('"communication":null' in e.event for e in entries)
     assert any('"communication" : null' in e.event for e in entries)

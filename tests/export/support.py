@@ -113,4 +113,4 @@ def entry_doc(**overrides: Any) -> dict[str, Any]:
 
 
 def document(**sections: Any) -> dict[str, Any]:
-    return {"format_version": 1, **{kind: sections.get(kind, []) for kind in KINDS}}
+    return {"format_version": 2, **{kind: sections.get(kind, []) for kind in KINDS}}

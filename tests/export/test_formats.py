@@ -83,9 +83,9 @@ def diary(app: FastAPI) -> Iterator[Diary]:
         create_measure(http, ana, instrument="gad7", answers=[3, 3, 3, 3, 0, 0, 0],
                        completed_at="2026-07-03T15:00:00Z")  # fmt: skip
         entries = {
-            # 02:15 UTC is 22:15 the evening before in New York (EDT, UTC−4).
+            # 02:15 UTC, written on a New York clock (EDT, UTC−4): 22:15 the evening before.
             "summer": create_entry(
-                http, ana, occurred_at="2026-07-04T02:15:00Z", mood=7,
+                http, ana, occurred_at="2026-07-03T22:15:00-04:00", mood=7,
                 event="Fireworks with Zoë and Sam", event_type="social_activity",
                 focus_area_id=focus_areas["move"]["id"],
                 people=[{"person_id": people["zoe"]["id"], "quality": 2},
@@ -94,9 +94,9 @@ def diary(app: FastAPI) -> Iterator[Diary]:
                           {"label": "loved", "intensity": 6, "person_id": people["zoe"]["id"]}],
                 tags=["summer", "family"],
             ),
-            # 04:59 UTC is 23:59 the day before in New York (EST, UTC−5).
+            # 04:59 UTC, written on a New York clock (EST, UTC−5): 23:59 the day before.
             "winter": create_entry(
-                http, ana, occurred_at="2026-12-01T04:59:00Z", mood=3, event=MULTILINE_EVENT,
+                http, ana, occurred_at="2026-11-30T23:59:00-05:00", mood=3, event=MULTILINE_EVENT,
                 event_type="conversation", private=True,
             ),
             "formula": create_entry(
@@ -126,7 +126,7 @@ def test_csv_has_the_header_and_one_row_per_entry(client: TestClient, diary: Dia
     assert sorted(row["id"] for row in rows) == sorted(e["id"] for e in diary.entries.values())
 
 
-def test_csv_rows_are_in_the_accounts_time_zone_and_flattened(
+def test_csv_rows_are_on_each_entrys_own_clock_and_flattened(
     client: TestClient, diary: Diary
 ) -> None:
     rows = {row["id"]: row for row in csv_rows(download(client, diary.account, "csv"))}
@@ -276,7 +276,7 @@ def test_the_json_download_without_a_format_is_json(client: TestClient, diary: D
     response = client.get("/v1/export", headers=diary.account.headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert json.loads(response.content)["format_version"] == 1
+    assert json.loads(response.content)["format_version"] == 2
 
 
 @pytest.mark.parametrize("fmt", ["xml", "pdf"])

@@ -224,7 +224,7 @@ def copied(app: FastAPI) -> Iterator[Copied]:
 
 def test_the_diary_under_test_is_whole(copied: Copied) -> None:
     assert {kind: len(copied.exported[kind]) for kind in KINDS} == DIARY_COUNTS
-    assert copied.exported["format_version"] == 1
+    assert copied.exported["format_version"] == 2
     assert copied.exported["account"]["id"] == copied.ana.id
 
 
@@ -442,11 +442,33 @@ def test_a_document_with_every_problem_lists_them_all_and_writes_nothing(
     assert_nothing_listed(client, empty)
 
 
-def test_format_version_2_is_refused(client: TestClient, empty: Account) -> None:
-    doc = valid_document() | {"format_version": 2}
+def test_format_version_3_is_refused(client: TestClient, empty: Account) -> None:
+    doc = valid_document() | {"format_version": 3}
     response = client.post("/v1/import", json=doc, headers=empty.headers)
     assert_problem(response, 422, "body.format_version")
     assert_nothing_listed(client, empty)
+
+
+@pytest.mark.parametrize(
+    ("version", "written", "kept"),
+    [
+        # Format 1 exported every time in UTC: its entries take the account's zone.
+        (1, "2026-03-29T00:30:00Z", "2026-03-29T00:30:00Z"),
+        (1, "2026-03-29T01:30:00Z", "2026-03-29T02:30:00+01:00"),
+        # Format 2 entries carry their own offset, whatever the account's zone.
+        (2, "2026-03-29T01:30:00Z", "2026-03-29T01:30:00Z"),
+        (2, "2026-03-29T03:30:00+02:00", "2026-03-29T03:30:00+02:00"),
+    ],
+)
+def test_an_imported_entry_keeps_its_clock_or_takes_the_accounts(
+    client: TestClient, version: int, written: str, kept: str
+) -> None:
+    london = register(client, timezone="Europe/London")
+    doc = document(entries=[entry_doc(occurred_at=written)]) | {"format_version": version}
+    response = client.post("/v1/import", json=doc, headers=london.headers)
+    assert response.status_code == 200, response.text
+    entries = client.get("/v1/entries", headers=london.headers).json()["items"]
+    assert [entry["occurred_at"] for entry in entries] == [kept]
 
 
 def test_malformed_json_is_refused(client: TestClient, empty: Account) -> None:
@@ -560,7 +582,7 @@ def test_other_endpoints_still_refuse_bodies_over_256_kib(
 
 
 def test_an_import_over_32_mib_is_refused(client: TestClient, empty: Account) -> None:
-    body = b'{"format_version": 1, "entries": []' + b" " * (32 * 1024 * 1024) + b"}"
+    body = b'{"format_version": 2, "entries": []' + b" " * (32 * 1024 * 1024) + b"}"
     response = client.post(
         "/v1/import", content=body, headers={**empty.headers, "Content-Type": "application/json"}
     )

@@ -2,21 +2,25 @@
 
 It works over the diary a test created (kept in the dataclasses below, never read back from
 the database) and deliberately shares no code with `app.summaries`: means are exact
-fractions, local dates come from `zoneinfo`, the least-squares slope is computed exactly.
-`assert_same` compares an API response with a reference result, floats with
-`pytest.approx(rel=1e-9, abs=1e-9)`, instants as instants and dates as dates.
+fractions, an entry's local date is the date of the time it was written with (the test
+writes it with an offset from `zoneinfo`), the least-squares slope is computed exactly, and
+the 95% intervals come from SciPy's tests on the raw values (`scipy.stats.ttest_ind`,
+`scipy.stats.linregress`). `assert_same` compares an API response with a reference result,
+floats with `pytest.approx(rel=1e-9, abs=1e-9)`, instants as instants with the same UTC
+offset, and dates as dates.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
+from scipy import stats
 
 TOP_EMOTIONS = 5
 LOWEST_MOOD_ENTRIES = 3
@@ -64,7 +68,7 @@ class Emotion:
 @dataclass
 class Entry:
     id: str
-    occurred_at: datetime  # aware
+    occurred_at: datetime  # aware, with the offset it was written with
     mood: int
     event_type: str = "other"
     people: list[tuple[str, int | None]] = field(default_factory=list)  # (person_id, quality)
@@ -128,6 +132,41 @@ def _top_emotions(emotions: list[Emotion]) -> list[dict[str, Any]]:
     ]
 
 
+# --- uncertainty --------------------------------------------------------------------------
+
+
+def welch_interval(with_: list[int], without: list[int]) -> tuple[float, float] | None:
+    """Welch's 95% interval for mean(with_) − mean(without), by SciPy's t test."""
+    if len(with_) < 2 or len(without) < 2:
+        return None
+    difference = float(_mean(with_) - _mean(without))  # type: ignore[operator]
+    if len(set(with_)) == 1 and len(set(without)) == 1:
+        return (difference, difference)  # no spread at all: the difference is exact
+    with warnings.catch_warnings():
+        # SciPy warns when one side has (nearly) no spread; its interval is still right.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(with_, without, equal_var=False)
+        low, high = result.confidence_interval(0.95)
+    return (float(low), float(high))
+
+
+def slope_interval(xs: list[float], ys: list[int]) -> tuple[float, float] | None:
+    """The 95% interval of the least-squares slope, by SciPy's linear regression."""
+    if len(xs) < 3 or len(set(xs)) < 2:
+        return None
+    fit = stats.linregress(xs, ys)
+    half = stats.t.ppf(0.975, len(xs) - 2) * fit.stderr
+    return (float(fit.slope - half), float(fit.slope + half))
+
+
+def _close(interval: tuple[float, float] | None) -> Any:
+    """SciPy's interval, compared to the API's with a tolerance for the t quantile's and the
+    variance's floating point (the sums the API divides are exact)."""
+    if interval is None:
+        return None
+    return [pytest.approx(bound, rel=1e-6, abs=1e-6) for bound in interval]
+
+
 # --- mood by person -----------------------------------------------------------------------
 
 
@@ -142,6 +181,7 @@ def mood_by_person(
         if person.archived and not named:
             continue
         others = [e.mood for e in entries if not e.names(person.id)]
+        named_moods = [e.mood for e in named]
         mean = _mean([e.mood for e in named])
         without = _mean(others)
         qualities = [
@@ -167,6 +207,8 @@ def mood_by_person(
                 "delta": _as_float(mean - without)
                 if mean is not None and without is not None
                 else None,
+                "delta_ci95": _close(welch_interval(named_moods, others)),
+                "enough": len(named) >= 3 and len(others) >= 3,
                 "mean_quality": _as_float(_mean(qualities)),
                 "top_emotions": _top_emotions(emotions),
             }
@@ -182,13 +224,10 @@ def mood_by_person(
 # --- mood timeline ------------------------------------------------------------------------
 
 
-def local_date(at: datetime, zone: str) -> date:
-    return at.astimezone(ZoneInfo(zone)).date()
-
-
-def bucket_start(at: datetime, zone: str, bucket: str) -> date:
-    day = local_date(at, zone)
-    return day if bucket == "day" else day - timedelta(days=day.weekday())  # Monday
+def bucket_start(entry: Entry, bucket: str) -> date:
+    """The entry's own local date (its time as written), or the Monday of its week."""
+    day = entry.occurred_at.date()
+    return day if bucket == "day" else day - timedelta(days=day.weekday())
 
 
 def mood_timeline(
@@ -197,7 +236,7 @@ def mood_timeline(
     buckets: dict[date, list[Entry]] = defaultdict(list)
     for entry in diary.entries:
         if _in(entry.occurred_at, start, end):
-            buckets[bucket_start(entry.occurred_at, diary.timezone, bucket)].append(entry)
+            buckets[bucket_start(entry, bucket)].append(entry)
     points = []
     for first_day in sorted(buckets):
         members = buckets[first_day]
@@ -218,15 +257,22 @@ def mood_timeline(
 # --- focus areas --------------------------------------------------------------------------
 
 
+def _weeks(points: list[tuple[datetime, int]]) -> list[Fraction]:
+    """Time in weeks since the first point, exactly (in UTC: two times with the same zone
+    would subtract as wall clocks, across a DST change too)."""
+    instants = [at.astimezone(UTC) for at, _ in points]
+    origin = min(instants)
+    return [
+        Fraction((at - origin) // timedelta(microseconds=1), SECONDS_PER_WEEK * 10**6)
+        for at in instants
+    ]
+
+
 def least_squares_slope(points: list[tuple[datetime, int]]) -> float | None:
     """Exact slope of mood against time in weeks; None for < 2 points or a single instant."""
     if len(points) < 2:
         return None
-    origin = min(at for at, _ in points)
-    xs = [
-        Fraction((at - origin) // timedelta(microseconds=1), SECONDS_PER_WEEK * 10**6)
-        for at, _ in points
-    ]
+    xs = _weeks(points)
     ys = [Fraction(mood) for _, mood in points]
     n = len(points)
     denominator = n * sum(x * x for x in xs) - sum(xs) ** 2
@@ -247,17 +293,27 @@ def focus_areas(
             for e in diary.entries
             if e.focus_area_id == area.id and _in(e.occurred_at, start, end)
         ]
+        points = [(e.occurred_at, e.mood) for e in members]
         result[area.id] = {
             "focus_area_id": area.id,
             "title": area.title,
             "problem_area": area.problem_area,
             "entries": len(members),
             "mean_mood": _as_float(_mean([e.mood for e in members])),
-            "trend_per_week": least_squares_slope([(e.occurred_at, e.mood) for e in members]),
-            "first_at": min((e.occurred_at for e in members), default=None),
-            "last_at": max((e.occurred_at for e in members), default=None),
+            "trend_per_week": least_squares_slope(points),
+            "trend_ci95": _close(
+                slope_interval([float(x) for x in _weeks(points)], [m for _, m in points])
+                if points
+                else None
+            ),
+            "first_at": _utc(min((e.occurred_at for e in members), default=None)),
+            "last_at": _utc(max((e.occurred_at for e in members), default=None)),
         }
     return result
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(UTC)
 
 
 # --- between sessions ---------------------------------------------------------------------
@@ -363,7 +419,10 @@ def differences(actual: Any, expected: Any, path: str = "response") -> list[str]
             for d in differences(a, e, f"{path}[{i}]")
         ]
     if isinstance(expected, datetime):
-        same = isinstance(actual, str) and datetime.fromisoformat(actual) == expected
+        parsed = datetime.fromisoformat(actual) if isinstance(actual, str) else None
+        same = (
+            parsed is not None and parsed == expected and parsed.utcoffset() == expected.utcoffset()
+        )
     elif isinstance(expected, date):
         same = isinstance(actual, str) and date.fromisoformat(actual) == expected
     elif isinstance(expected, float):
@@ -372,6 +431,9 @@ def differences(actual: Any, expected: Any, path: str = "response") -> list[str]
             and not isinstance(actual, bool)
             and actual == pytest.approx(expected, rel=1e-9, abs=1e-9)
         )
+    elif isinstance(expected, type(pytest.approx(0.0))):
+        same = isinstance(actual, int | float) and not isinstance(actual, bool)
+        same = same and actual == expected
     else:
         same = type(actual) is type(expected) and actual == expected
     return [] if same else [f"{path}: got {actual!r}, expected {expected!r}"]

@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +32,11 @@ def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def on_clock(at: str, zone: str) -> str:
+    """An instant written on the zone's clock, as a device there writes it."""
+    return datetime.fromisoformat(at).astimezone(ZoneInfo(zone)).isoformat()
+
+
 def point(start: str, moods: list[int], people_count: int = 0) -> dict[str, Any]:
     return {
         "start": start,
@@ -46,14 +52,19 @@ def point(start: str, moods: list[int], people_count: int = 0) -> dict[str, Any]
 
 
 def test_london_spring_forward_day_puts_entries_on_the_local_days(client: TestClient) -> None:
-    # 2026-03-29 is a Sunday; London goes from GMT (+00) to BST (+01) at 01:00 UTC.
-    # 00:30 UTC is 00:30 GMT on Sunday 29 March; 23:30 UTC is 00:30 BST on Monday 30 March.
+    # 2026-03-29 is a Sunday; London goes from GMT (+00) to BST (+01) at 01:00 UTC. The
+    # phone writes its own clock: 00:30 GMT on Sunday 29 March, then 00:30 BST on Monday
+    # 30 March (23:30 UTC on Sunday).
     ana = client_in(client, "Europe/London")
     mum = create_person(client, ana, name="Mum")
     create_entry(
-        client, ana, occurred_at="2026-03-29T00:30:00Z", mood=3, people=[{"person_id": mum["id"]}]
+        client,
+        ana,
+        occurred_at="2026-03-29T00:30:00+00:00",
+        mood=3,
+        people=[{"person_id": mum["id"]}],
     )
-    create_entry(client, ana, occurred_at="2026-03-29T23:30:00Z", mood=7)
+    create_entry(client, ana, occurred_at="2026-03-30T00:30:00+01:00", mood=7)
 
     day = get_summary(client, ana, "mood-timeline", bucket="day")
     assert day == {
@@ -64,18 +75,39 @@ def test_london_spring_forward_day_puts_entries_on_the_local_days(client: TestCl
     week = get_summary(client, ana, "mood-timeline", bucket="week")
     assert week["points"] == [point("2026-03-23", [3], people_count=1), point("2026-03-30", [7])]
 
-    # The same two instants are one UTC day (and one week): the zone is the account's.
-    set_timezone(client, ana, "UTC")
+
+def test_a_move_to_another_zone_leaves_past_entries_on_their_days(client: TestClient) -> None:
+    # Written in London either side of its spring-forward, then the client flies to New
+    # York (which sprang forward three weeks earlier) and writes on New York's clock.
+    ana = client_in(client, "Europe/London")
+    create_entry(client, ana, occurred_at="2026-03-29T00:30:00+00:00", mood=3)
+    create_entry(client, ana, occurred_at="2026-03-30T00:30:00+01:00", mood=7)
+    before = get_summary(client, ana, "mood-timeline", bucket="day")["points"]
+
+    set_timezone(client, ana, "America/New_York")
+    # 20:30 EDT on Monday 30 March is 00:30 UTC on Tuesday: it counts on Monday.
+    written = create_entry(client, ana, occurred_at="2026-03-30T20:30:00-04:00", mood=5)
+    assert written["occurred_at"] == "2026-03-30T20:30:00-04:00"
+
     day = get_summary(client, ana, "mood-timeline", bucket="day")
-    assert day["timezone"] == "UTC"
-    assert day["points"] == [point("2026-03-29", [3, 7], people_count=1)]
-    week = get_summary(client, ana, "mood-timeline", bucket="week")
-    assert week["points"] == [point("2026-03-23", [3, 7], people_count=1)]
+    assert day["timezone"] == "America/New_York"
+    assert day["points"][: len(before)] != before  # Monday gained the New York entry
+    assert day["points"] == [point("2026-03-29", [3]), point("2026-03-30", [7, 5])]
+    # Read back, each entry still shows the clock it was written on.
+    listed = client.get("/v1/entries", headers=ana.headers).json()["items"]
+    assert [entry["occurred_at"] for entry in listed] == [
+        "2026-03-30T20:30:00-04:00",
+        "2026-03-30T00:30:00+01:00",
+        "2026-03-29T00:30:00Z",
+    ]
+    # Moving again changes nothing of the past.
+    set_timezone(client, ana, "Asia/Kolkata")
+    assert get_summary(client, ana, "mood-timeline", bucket="day")["points"] == day["points"]
 
 
 def test_day_is_the_default_bucket(client: TestClient) -> None:
     ana = client_in(client, "Asia/Kolkata")
-    create_entry(client, ana, occurred_at="2026-11-22T18:29:59Z", mood=4)  # Sun 23:59:59 IST
+    create_entry(client, ana, occurred_at="2026-11-22T23:59:59+05:30", mood=4)  # Sunday, IST
     body = get_summary(client, ana, "mood-timeline")
     assert body["bucket"] == "day"
     assert body["points"] == [point("2026-11-22", [4])]
@@ -84,7 +116,8 @@ def test_day_is_the_default_bucket(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("zone", "sunday_night", "monday_midnight", "sunday", "sunday_week", "monday"),
     [
-        # Sunday 23:59:59 and Monday 00:00:00 local time, written in UTC.
+        # Sunday 23:59:59 and Monday 00:00:00 local time, as instants (written on the zone's
+        # clock by the test).
         (
             "Asia/Kolkata",
             "2026-11-22T18:29:59Z",
@@ -134,6 +167,7 @@ def test_week_buckets_split_at_local_monday_midnight(
     ana = client_in(client, zone)
     sam = create_person(client, ana, name="Sam")
     jo = create_person(client, ana, name="Jo")
+    sunday_night, monday_midnight = (on_clock(at, zone) for at in (sunday_night, monday_midnight))
     create_entry(client, ana, occurred_at=sunday_night, mood=2, people=[{"person_id": sam["id"]}])
     create_entry(
         client,
@@ -219,6 +253,8 @@ def test_mood_by_person_worked_example(client: TestClient) -> None:
             "mean_mood": 4.0,  # (2 + 6) / 2
             "mean_mood_without": 7.0,
             "delta": -3.0,
+            "delta_ci95": None,  # one entry without Sam: no spread to measure
+            "enough": False,
             "mean_quality": 1.0,  # the unrated contact does not count
             "top_emotions": [
                 {"label": "sad", "count": 2, "mean_intensity": 3.0},
@@ -233,6 +269,8 @@ def test_mood_by_person_worked_example(client: TestClient) -> None:
             "mean_mood": 2.0,
             "mean_mood_without": 6.5,  # (6 + 7) / 2
             "delta": -4.5,
+            "delta_ci95": None,
+            "enough": False,
             "mean_quality": -2.0,
             "top_emotions": [
                 {"label": "hurt", "count": 1, "mean_intensity": 8.0},
@@ -247,6 +285,8 @@ def test_mood_by_person_worked_example(client: TestClient) -> None:
             "mean_mood": None,
             "mean_mood_without": 5.0,  # every entry leaves Jo out
             "delta": None,
+            "delta_ci95": None,
+            "enough": False,
             "mean_quality": None,
             "top_emotions": [],
         },
@@ -367,6 +407,8 @@ def test_an_empty_range_gives_zero_counts_and_null_means(client: TestClient) -> 
                 "mean_mood": None,
                 "mean_mood_without": None,
                 "delta": None,
+                "delta_ci95": None,
+                "enough": False,
                 "mean_quality": None,
                 "top_emotions": [],
             }
@@ -382,6 +424,7 @@ def test_an_empty_range_gives_zero_counts_and_null_means(client: TestClient) -> 
                 "entries": 0,
                 "mean_mood": None,
                 "trend_per_week": None,
+                "trend_ci95": None,
                 "first_at": None,
                 "last_at": None,
             }
@@ -453,6 +496,7 @@ def test_focus_area_with_one_entry_has_no_trend(client: TestClient) -> None:
                 "entries": 1,
                 "mean_mood": 6.0,
                 "trend_per_week": None,
+                "trend_ci95": None,
                 "first_at": "2026-11-20T17:30:00Z",
                 "last_at": "2026-11-20T17:30:00Z",
             }
@@ -470,6 +514,7 @@ def test_entries_all_at_one_instant_have_no_trend(client: TestClient) -> None:
     assert summary["entries"] == 2
     assert summary["mean_mood"] == 5.5
     assert summary["trend_per_week"] is None
+    assert summary["trend_ci95"] is None
 
 
 def test_trend_is_the_least_squares_slope_per_week(client: TestClient) -> None:

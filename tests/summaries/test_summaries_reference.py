@@ -3,7 +3,9 @@
 Hypothesis draws whole diaries — people (some archived later), focus areas, entries with
 moods, qualities and emotions (some about one person), private entries, therapy sessions and
 measures — in time zones with odd offsets, at instants around DST changes and local
-Sunday/Monday midnights. Each example registers one account and writes the diary through
+Sunday/Monday midnights. Entries are written on the clock of the account's zone, or of
+another zone (a trip), and the account may move to another zone halfway through: each entry
+keeps its own local date. Each example registers one account and writes the diary through
 the API; `tests/summaries/reference.py` computes what each summary must be, for the client
 and for a therapist the diary is shared with (who sees no private entry).
 """
@@ -85,6 +87,7 @@ instants = st.builds(lambda anchor, offset: anchor + offset, st.sampled_from(ANC
 @dataclass
 class EntryPlan:
     at: datetime
+    zone: str | None  # the clock it is written on; None: the account's zone at the time
     mood: int
     event_type: str
     people: list[tuple[int, int | None]]  # (index into the plan's people, quality)
@@ -103,6 +106,7 @@ class Plan:
     measures: list[tuple[str, list[int], datetime]]
     start: datetime | None
     end: datetime | None
+    move: tuple[int, str] | None  # after this many entries the account moves to that zone
 
 
 @st.composite
@@ -111,6 +115,7 @@ def entry_plans(draw: st.DrawFn, people: int, focus_areas: int) -> EntryPlan:
     about = st.one_of(st.none(), st.sampled_from(named)) if named else st.none()
     return EntryPlan(
         at=draw(instants),
+        zone=draw(st.one_of(st.none(), st.none(), st.sampled_from(ZONES))),
         mood=draw(st.integers(0, 10)),
         event_type=draw(st.sampled_from(EVENT_TYPES)),
         people=[(index, draw(st.one_of(st.none(), st.integers(-2, 2)))) for index in named],
@@ -141,6 +146,7 @@ def plans(draw: st.DrawFn) -> Plan:
     start, end = draw(st.one_of(st.none(), instants)), draw(st.one_of(st.none(), instants))
     if start is not None and end is not None and start > end:
         start, end = end, start  # `from` after `to` is another test's business
+    move = draw(st.one_of(st.none(), st.tuples(st.integers(0, 12), st.sampled_from(ZONES))))
     return Plan(
         timezone=draw(st.sampled_from(ZONES)),
         people=people,
@@ -150,6 +156,7 @@ def plans(draw: st.DrawFn) -> Plan:
         measures=measures,
         start=start,
         end=end,
+        move=move,
     )
 
 
@@ -161,8 +168,9 @@ def local_text(at: datetime, zone: str) -> str:
 def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
     """One account per example; the diary goes in through the public API only."""
     account = register(client)
-    set_timezone(client, account, plan.timezone)
-    diary = Diary(timezone=plan.timezone)
+    zone = plan.timezone
+    set_timezone(client, account, zone)
+    diary = Diary()
     for index, (closeness, _) in enumerate(plan.people):
         person = create_person(client, account, name=f"Person {index}", closeness=closeness)
         diary.people.append(reference.Person(person["id"], person["name"], closeness))
@@ -177,7 +185,11 @@ def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
         diary.focus_areas.append(
             reference.FocusArea(area["id"], area["title"], PROBLEM_AREAS[index % 4])
         )
-    for plan_entry in plan.entries:
+    for written, plan_entry in enumerate(plan.entries):
+        if plan.move is not None and plan.move[0] == written:
+            zone = plan.move[1]  # the account moves: past entries keep their days
+            set_timezone(client, account, zone)
+        occurred_at = plan_entry.at.astimezone(ZoneInfo(plan_entry.zone or zone))
         people = [(diary.people[i].id, quality) for i, quality in plan_entry.people]
         emotions = [
             reference.Emotion(label, intensity, None if about is None else diary.people[about].id)
@@ -187,7 +199,7 @@ def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
         created = create_entry(
             client,
             account,
-            occurred_at=local_text(plan_entry.at, plan.timezone),
+            occurred_at=occurred_at.isoformat(),
             mood=plan_entry.mood,
             event_type=plan_entry.event_type,
             people=[{"person_id": pid, "quality": quality} for pid, quality in people],
@@ -201,7 +213,7 @@ def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
         diary.entries.append(
             reference.Entry(
                 id=created["id"],
-                occurred_at=plan_entry.at,
+                occurred_at=occurred_at,
                 mood=plan_entry.mood,
                 event_type=plan_entry.event_type,
                 people=people,
@@ -221,9 +233,7 @@ def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
             else:
                 diary.people.remove(person)
     for number, held_at in enumerate(plan.sessions, start=1):
-        session = create_session(
-            client, account, held_at=local_text(held_at, plan.timezone), number=number
-        )
+        session = create_session(client, account, held_at=local_text(held_at, zone), number=number)
         diary.sessions.append(reference.Session(session["id"], held_at, number))
     for instrument, answers, completed_at in plan.measures:
         measure = create_measure(
@@ -231,9 +241,10 @@ def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
             account,
             instrument=instrument,
             answers=answers,
-            completed_at=local_text(completed_at, plan.timezone),
+            completed_at=local_text(completed_at, zone),
         )
         diary.measures.append(reference.Measure(measure["id"], instrument, answers, completed_at))
+    diary.timezone = zone  # the account's zone now, which the summaries report
     return account, diary
 
 

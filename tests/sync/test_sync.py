@@ -32,6 +32,7 @@ LISTS = {
     "focus_areas": "focus_area",
     "sessions": "session",
     "measures": "measure",
+    "safety_events": "safety_event",
 }
 PATHS = {
     "entry": "/v1/entries",
@@ -39,6 +40,7 @@ PATHS = {
     "focus_area": "/v1/focus-areas",
     "session": "/v1/sessions",
     "measure": "/v1/measures",
+    "safety_event": "/v1/safety-events",
 }
 
 Key = tuple[str, str]  # (type, id)
@@ -185,7 +187,11 @@ def test_sync_since_an_anchor_returns_each_changed_row_once_in_its_latest_state(
 
     page = sync_page(client, ana, since=anchor, limit=100)
     assert page["has_more"] is False
+    # The corrected PHQ-9 now has item 9 above 0: its safety notice is kept and synced.
+    [event] = client.get("/v1/safety-events", headers=ana.headers).json()["items"]
+    assert (event["source_type"], event["source_id"]) == ("measure", m1)
     changed = {
+        ("safety_event", event["id"]),
         ("entry", e1),
         ("entry", e4),
         ("person", p1),
@@ -288,8 +294,9 @@ def test_another_clients_changes_never_appear(client: TestClient) -> None:
     ana_rows = everything_of_a_client(client, ana)
     ben_rows = everything_of_a_client(client, ben)
     ben_entry = create_entry(client, ben, event="Ben only")["id"]
-    write(client, ben, "PATCH", "entry", ben_entry, mood=1)
-    write(client, ben, "DELETE", "entry", ben_entry)
+    write(client, ben, "PATCH", "entry", ben_entry, mood=1)  # a safety event too
+    [ben_event] = client.get("/v1/safety-events", headers=ben.headers).json()["items"]
+    write(client, ben, "DELETE", "entry", ben_entry)  # and its event with it
     ana_extra = create_entry(client, ana)["id"]
 
     full, _ = sync_to_end(client, ana)
@@ -298,7 +305,8 @@ def test_another_clients_changes_never_appear(client: TestClient) -> None:
     assert_reports(client, ana, since, ana_rows | {("entry", ana_extra)}, set())
 
     bens, _ = sync_to_end(client, ben)
-    assert_reports(client, ben, bens, ben_rows, {("entry", ben_entry)})
+    deleted = {("entry", ben_entry), ("safety_event", ben_event["id"])}
+    assert_reports(client, ben, bens, ben_rows, deleted)
 
 
 def test_archiving_a_person_reports_them_with_archived_at(client: TestClient) -> None:

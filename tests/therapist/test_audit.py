@@ -32,8 +32,10 @@ VIEWS = sorted(
     for path, operations in module_app.openapi()["paths"].items()
     if path.startswith(PREFIX) and "get" in operations
 )
-SUMMARY_VIEWS = [view for view in VIEWS if view.startswith("summaries/")]
-FULL_ONLY_VIEWS = [view for view in VIEWS if not view.startswith("summaries/")]
+# What a `summaries` share shows (DESIGN §4, §9); everything else needs a `full` share.
+SUMMARY_SCOPE = ("summaries/", "safety-events")
+SUMMARY_VIEWS = [view for view in VIEWS if view.startswith(SUMMARY_SCOPE)]
+FULL_ONLY_VIEWS = [view for view in VIEWS if not view.startswith(SUMMARY_SCOPE)]
 
 
 @dataclass

@@ -118,6 +118,8 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     # Called with ?session_id= the owner's session.
     "/v1/summaries/between-sessions": (CLIENT_OBJECT, {"GET"}),
     "/v1/sync": (CLIENT_COLLECTION, {"GET"}),
+    "/v1/safety-events": (CLIENT_COLLECTION, {"GET"}),
+    "/v1/safety-events/{event_id}": (CLIENT_OBJECT, {"GET"}),
     "/v1/shares": (CLIENT_COLLECTION, {"GET", "POST"}),
     "/v1/shares/{share_id}": (CLIENT_OBJECT, {"DELETE"}),
     "/v1/access-log": (CLIENT_COLLECTION, {"GET"}),
@@ -135,6 +137,7 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     f"{THERAPIST_CLIENT}/summaries/mood-timeline": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/focus-areas": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/between-sessions": (THERAPIST_SUMMARY_VIEW, {"GET"}),
+    f"{THERAPIST_CLIENT}/safety-events": (THERAPIST_SUMMARY_VIEW, {"GET"}),
 }
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = module_app.openapi()["paths"]
@@ -244,6 +247,9 @@ def world(app: FastAPI) -> Iterator[World]:
         )
         session = create_session(http, owner, number=1)
         measure = create_measure(http, owner)
+        low = create_entry(http, owner, mood=1)  # raises a safety event
+        [event] = http.get("/v1/safety-events", headers=owner.headers).json()["items"]
+        assert event["source_id"] == low["id"]
         for identity in (FULL, SUMMARIES, UNLINKED, REVOKED):
             accounts[identity] = make_therapist(http, owner, identity)
         share = create_share(http, owner, "summaries")  # pending: the one others try to revoke
@@ -259,6 +265,7 @@ def world(app: FastAPI) -> Iterator[World]:
                 "entry_id": entry["id"],
                 "session_id": session["id"],
                 "measure_id": measure["id"],
+                "event_id": event["id"],
                 "share_id": share["id"],
                 "client_id": owner.id,
             },

@@ -147,7 +147,8 @@ def test_a_linked_therapist_reads_at_the_scope_of_the_link(
     api_schema: OpenApiSchema, parties: Parties, path: str, scope: str
 ) -> None:
     therapist = parties.full if scope == "full" else parties.summaries
-    allowed = scope == "full" or path.startswith(f"{THERAPIST_PREFIX}summaries/")
+    summary_scope = (f"{THERAPIST_PREFIX}summaries/", f"{THERAPIST_PREFIX}safety-events")
+    allowed = scope == "full" or path.startswith(summary_scope)
     operation = api_schema[path]["GET"]
     # A summaries-only link is refused before the query is looked at: its 403 is by design.
     excluded = excluded_checks("GET", path) if allowed else [positive_data_acceptance]
