@@ -33,6 +33,7 @@ from app.safety.router import router as safety_router
 from app.sessions.router import router as sessions_router
 from app.shares.router import access_log_router
 from app.shares.router import router as shares_router
+from app.summaries.answers import Answers
 from app.summaries.router import router as summaries_router
 from app.sync.router import router as sync_router
 from app.therapist.router import client_router as therapist_client_router
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.settings = settings
+    app.state.summary_answers = Answers()
     install_problem_handlers(app)
     install_database_problem_handlers(app)
     app.add_exception_handler(idempotency.Replayed, idempotency.replay_response)

@@ -26,6 +26,7 @@ class Caller:
     id: uuid.UUID
     role: Role
     timezone: str
+    diary_version: int  # the account's change sequence (app.core.change_log)
 
 
 # Built once (every request runs them): the account, provided the token's login is live.
@@ -35,7 +36,9 @@ _LIVE_LOGIN = (
     col(LoginSession.id) == bindparam("login_session_id"),
     col(LoginSession.revoked_at).is_(None),
 )
-_CALLER = select(col(User.id), col(User.role), col(User.timezone)).where(*_LIVE_LOGIN)
+_CALLER = select(col(User.id), col(User.role), col(User.timezone), col(User.change_seq)).where(
+    *_LIVE_LOGIN
+)
 _USER = select(User).where(*_LIVE_LOGIN)
 
 

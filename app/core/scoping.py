@@ -40,7 +40,10 @@ _TEMPLATE_OWNER = uuid.UUID(int=0)
 class OwnerScope:
     owner_id: uuid.UUID
     include_private: bool = True
-    timezone: str = "UTC"  # the owner's: summaries are computed in the client's local time
+    timezone: str = "UTC"  # the owner's, which the summaries report
+    # The diary's version when the request read it (the owner's change sequence), where the
+    # request knows it: what a kept summary answer is checked against.
+    version: int | None = None
 
     def _owner(self) -> Any:
         return self.owner_id
@@ -127,7 +130,7 @@ def lock_owner(session: Session, scope: OwnerScope) -> None:
 
 async def _client_scope(request: Request, subject: BearerSubject) -> OwnerScope:
     caller = await authenticated_client(request, subject)
-    return OwnerScope(owner_id=caller.id, timezone=caller.timezone)
+    return OwnerScope(owner_id=caller.id, timezone=caller.timezone, version=caller.diary_version)
 
 
 ClientScope = Annotated[OwnerScope, Depends(_client_scope)]

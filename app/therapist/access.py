@@ -40,7 +40,7 @@ class ScopeDenied(Forbidden):
 
 def _resolve(session: Session, therapist: User, client_id: uuid.UUID) -> ClientAccess:
     found = session.exec(
-        select(Share.scope, User.timezone)
+        select(Share.scope, User.timezone, User.change_seq)
         .select_from(TherapistLink)
         .join(
             Share,
@@ -58,8 +58,8 @@ def _resolve(session: Session, therapist: User, client_id: uuid.UUID) -> ClientA
     ).first()
     if found is None:
         raise NotFound(f"No client with id {client_id}")
-    level, timezone = found
-    scope = OwnerScope(owner_id=client_id, include_private=False, timezone=timezone)
+    level, timezone, version = found
+    scope = OwnerScope(client_id, include_private=False, timezone=timezone, version=version)
     return ClientAccess(scope=scope, level=ShareScope(level), therapist=therapist)
 
 

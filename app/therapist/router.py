@@ -5,7 +5,7 @@ declares `Writes`: the read is audited in its transaction."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.core.callers import CurrentTherapist
@@ -35,6 +35,7 @@ from app.sessions.schemas import TherapySessionPublic
 from app.summaries import focus_areas as focus_area_summaries
 from app.summaries import intervals, timeline
 from app.summaries import people as person_summaries
+from app.summaries.answers import answer
 from app.summaries.schemas import (
     BetweenSessions,
     Bucket,
@@ -151,41 +152,55 @@ async def client_measures(
 
 
 @client_router.get(
-    "/summaries/mood-by-person", summary="A client's mood by person", responses=SUMMARY
+    "/summaries/mood-by-person",
+    response_model=MoodByPerson,
+    summary="A client's mood by person",
+    responses=SUMMARY,
 )
 async def client_mood_by_person(
-    db: Writes, access: SummaryAccess, time_range: TimeRangeDep
-) -> MoodByPerson:
-    return await db.run(person_summaries.mood_by_person, access.scope, time_range)
+    db: Writes, request: Request, access: SummaryAccess, time_range: TimeRangeDep
+) -> Response:
+    return await answer(request, db, access.scope, person_summaries.mood_by_person, time_range)
 
 
 @client_router.get(
-    "/summaries/mood-timeline", summary="A client's mood over time", responses=SUMMARY
+    "/summaries/mood-timeline",
+    response_model=MoodTimeline,
+    summary="A client's mood over time",
+    responses=SUMMARY,
 )
 async def client_mood_timeline(
-    db: Writes, access: SummaryAccess, time_range: TimeRangeDep, bucket: Bucket = Bucket.day
-) -> MoodTimeline:
-    return await db.run(timeline.mood_timeline, access.scope, time_range, bucket)
+    db: Writes,
+    request: Request,
+    access: SummaryAccess,
+    time_range: TimeRangeDep,
+    bucket: Bucket = Bucket.day,
+) -> Response:
+    return await answer(request, db, access.scope, timeline.mood_timeline, time_range, bucket)
 
 
 @client_router.get(
-    "/summaries/focus-areas", summary="A client's mood per focus area", responses=SUMMARY
+    "/summaries/focus-areas",
+    response_model=FocusAreaSummary,
+    summary="A client's mood per focus area",
+    responses=SUMMARY,
 )
 async def client_focus_area_summary(
-    db: Writes, access: SummaryAccess, time_range: TimeRangeDep
-) -> FocusAreaSummary:
-    return await db.run(focus_area_summaries.focus_areas, access.scope, time_range)
+    db: Writes, request: Request, access: SummaryAccess, time_range: TimeRangeDep
+) -> Response:
+    return await answer(request, db, access.scope, focus_area_summaries.focus_areas, time_range)
 
 
 @client_router.get(
     "/summaries/between-sessions",
+    response_model=BetweenSessions,
     summary="A client's interval between two sessions",
     responses=SUMMARY,
 )
 async def client_between_sessions(
-    db: Writes, access: SummaryAccess, session_id: uuid.UUID | None = None
-) -> BetweenSessions:
-    return await db.run(intervals.between_sessions, access.scope, session_id)
+    db: Writes, request: Request, access: SummaryAccess, session_id: uuid.UUID | None = None
+) -> Response:
+    return await answer(request, db, access.scope, intervals.between_sessions, session_id)
 
 
 @client_router.get(

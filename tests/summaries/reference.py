@@ -366,7 +366,7 @@ def between_sessions(diary: Diary, session_id: str | None = None) -> dict[str, A
     )
     # Stable sorts, least significant key first: id asc, then occurred_at desc, then mood asc.
     lowest = sorted(entries, key=lambda e: e.id)
-    lowest.sort(key=lambda e: e.occurred_at, reverse=True)
+    lowest.sort(key=lambda e: e.occurred_at.astimezone(UTC), reverse=True)  # instants
     lowest = sorted(lowest, key=lambda e: e.mood)[:LOWEST_MOOD_ENTRIES]
     measures = sorted(
         (m for m in diary.measures if _in(m.completed_at, start, end)),
@@ -420,8 +420,11 @@ def differences(actual: Any, expected: Any, path: str = "response") -> list[str]
         ]
     if isinstance(expected, datetime):
         parsed = datetime.fromisoformat(actual) if isinstance(actual, str) else None
+        # As UTC instants: an aware time in a zone's fold (fold=1) never equals another zone's.
         same = (
-            parsed is not None and parsed == expected and parsed.utcoffset() == expected.utcoffset()
+            parsed is not None
+            and parsed.astimezone(UTC) == expected.astimezone(UTC)
+            and parsed.utcoffset() == expected.utcoffset()
         )
     elif isinstance(expected, date):
         same = isinstance(actual, str) and date.fromisoformat(actual) == expected

@@ -13,7 +13,7 @@ and for a therapist the diary is shared with (who sees no private entry).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -189,7 +189,9 @@ def write(client: TestClient, plan: Plan) -> tuple[Account, Diary]:
         if plan.move is not None and plan.move[0] == written:
             zone = plan.move[1]  # the account moves: past entries keep their days
             set_timezone(client, account, zone)
-        occurred_at = plan_entry.at.astimezone(ZoneInfo(plan_entry.zone or zone))
+        on_clock = plan_entry.at.astimezone(ZoneInfo(plan_entry.zone or zone))
+        # As a fixed offset, as the device writes it (and free of the zone's fold semantics).
+        occurred_at = on_clock.astimezone(timezone(on_clock.utcoffset() or timedelta()))
         people = [(diary.people[i].id, quality) for i, quality in plan_entry.people]
         emotions = [
             reference.Emotion(label, intensity, None if about is None else diary.people[about].id)

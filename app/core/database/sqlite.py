@@ -6,10 +6,8 @@ import fcntl
 import os
 import sqlite3
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, event
 
@@ -20,21 +18,6 @@ WRITE_OPTION = "ipt_write"
 NO_SNAPSHOT_OPTION = "ipt_no_snapshot"
 _NEXT_OPTIMIZE = "ipt_next_optimize"
 _WRITE_LOCK, _HOLDS_WRITE_LOCK = "ipt_write_lock", "ipt_holds_write_lock"
-
-
-def local_time(stored: str | None, zone: str) -> str | None:
-    """`ipt_local_time(ts, zone)`: SQLite has no time-zone database, so a stored UTC time is
-    converted to local wall time here."""
-    if stored is None:
-        return None
-    # Called once per row of a summary: the cheapest spellings (a parsed "+00:00" rather
-    # than replace(tzinfo=UTC), isoformat rather than strftime) halve its cost.
-    instant = datetime.fromisoformat(f"{stored}+00:00")
-    try:
-        local = instant.astimezone(ZoneInfo(zone))
-    except (OverflowError, ValueError, KeyError):  # out of range, or not a zone: stay in UTC
-        local = instant
-    return local.isoformat(" ", "seconds")[:19]  # without the offset
 
 
 def write_lock_path(database: Path) -> Path:
@@ -63,7 +46,6 @@ def configure(engine: Engine, database: Path | None) -> None:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: milliseconds at most
         cursor.close()
-        dbapi_connection.create_function("ipt_local_time", 2, local_time, deterministic=True)
         if lock_path is not None:
             record.info[_WRITE_LOCK] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
