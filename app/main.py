@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.settings = settings
-    app.state.summary_answers = Answers()
+    app.state.summary_answers = Answers(settings.summary_answers_mb * 1024 * 1024)
     install_problem_handlers(app)
     install_database_problem_handlers(app)
     app.add_exception_handler(idempotency.Replayed, idempotency.replay_response)

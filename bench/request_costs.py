@@ -140,12 +140,15 @@ def measure(app: Any, token: str, entry_id: str, people: list[str], args: Any, b
         body = seed.create_body(people[0], people[1], next(counter))
         return await asgi_call(app, "POST", "/v1/entries", token, body)()
 
+    kept = getattr(app.state, "summary_answers", None)  # None: an app that keeps no answers
+    capacity = getattr(app.state.settings, "summary_answers_mb", 0) * 1024 * 1024
+
     def computed(call: Call) -> Call:
         """The summary computed: the answers the app keeps (if it keeps any) dropped first."""
 
         async def cold() -> int:
-            if hasattr(app.state, "summary_answers"):
-                app.state.summary_answers = type(app.state.summary_answers)()
+            if kept is not None:
+                app.state.summary_answers = type(kept)(capacity)
             return await call()
 
         return cold

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_import_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Memory per worker for summary answers kept until the diary changes; 0 keeps none.
+    summary_answers_mb: int = Field(default=16, ge=0)
 
     helpline_text: str = (
         "If you are thinking about harming yourself or feel unsafe, please contact your "

@@ -22,15 +22,13 @@ from app.core.database.session import RequestDatabase
 from app.core.responses import json_response
 from app.core.scoping import OwnerScope
 
-MAX_BYTES = 16 * 1024 * 1024
-
 
 class Answers:
-    """Kept answers, at most MAX_BYTES of them."""
+    """Kept answers, at most `max_bytes` of them (SUMMARY_ANSWERS_MB)."""
 
     __slots__ = ("_kept", "_max_bytes", "_size")
 
-    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_bytes: int) -> None:
         self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
         self._max_bytes = max_bytes
         self._size = 0
