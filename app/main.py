@@ -22,6 +22,7 @@ from app.core.observability import AccessLogMiddleware, Metrics, configure_loggi
 from app.core.rate_limit import RateLimitMiddleware
 from app.core.settings import Settings, get_settings
 from app.core.unit_of_work import UnitOfWorkMiddleware
+from app.docs.router import router as docs_router
 from app.emotions.router import router as emotions_router
 from app.entries.router import router as entries_router
 from app.export.router import router as export_router
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # app.docs serves them, with their own content security policy
+        redoc_url=None,
     )
     app.state.engine = engine
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         therapist_router,
         therapist_client_router,
         export_router,
+        docs_router,
     ):
         app.include_router(router)
     # Outermost last: request id → access log → body limit → authentication → rate limit →

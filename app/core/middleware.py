@@ -14,18 +14,17 @@ from app.core.errors import PayloadTooLarge, problem_response
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _EVERY_RESPONSE = (("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"))
 _API_RESPONSE = (("cache-control", "no-store"),)
-# The interactive docs load Swagger UI / ReDoc from their CDN and run one inline script.
-_HTML_RESPONSE = (
-    (
-        "content-security-policy",
-        "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-        "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-        "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
-        "base-uri 'none'; form-action 'none'",
-    ),
-    ("x-frame-options", "DENY"),
-)
+CONTENT_SECURITY_POLICY = "content-security-policy"
+
+
+def strict_policy(style_sources: tuple[str, ...]) -> str:
+    """The Content-Security-Policy of the service's own pages: nothing from elsewhere, no
+    script at all, only the listed inline stylesheets (by hash), forms posted to itself."""
+    styles = " ".join(style_sources) or "'none'"
+    return (
+        f"default-src 'none'; style-src {styles}; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 def _request_ids() -> Iterator[str]:
@@ -91,11 +90,15 @@ class BodyLimitMiddleware:
 
 
 class RequestIdAndHeadersMiddleware:
-    """An `X-Request-ID` and nosniff on every response, no-store under /v1, and a strict
-    Content-Security-Policy on HTML."""
+    """An `X-Request-ID` and nosniff on every response, no-store under /v1, and on HTML the
+    strict Content-Security-Policy (unless the page declares its own) and no framing."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, style_sources: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.html_headers = (
+            (CONTENT_SECURITY_POLICY, strict_policy(style_sources)),
+            ("x-frame-options", "DENY"),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,11 +119,11 @@ class RequestIdAndHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
-                extra = _EVERY_RESPONSE + (_API_RESPONSE if is_api else ())
-                if headers.get("content-type", "").startswith("text/html"):
-                    extra += _HTML_RESPONSE
-                for name, value in extra:
+                for name, value in _EVERY_RESPONSE + (_API_RESPONSE if is_api else ()):
                     headers[name] = value
+                if headers.get("content-type", "").startswith("text/html"):
+                    for name, value in self.html_headers:
+                        headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

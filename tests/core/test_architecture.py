@@ -20,7 +20,7 @@ from app.core.database.session import (
 )
 
 # Routes that never touch the database (the vocabulary is a constant).
-DATABASE_FREE = {("GET", "/healthz"), ("GET", "/v1/emotions")}
+DATABASE_FREE = {("GET", "/healthz"), ("GET", "/v1/emotions"), ("GET", "/docs"), ("GET", "/redoc")}
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
