@@ -11,6 +11,11 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production
+# WeasyPrint (the session brief's PDF) lays text out with Pango and needs a font.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 diary
 WORKDIR /srv
 # Exactly the versions the tests ran with (requirements.lock, hashes checked), then the app.

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint lock openapi bench clean
+.PHONY: run test lint lock system-packages openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,20 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# System packages the suite needs: Debian's Chromium for the browser tests (Playwright never
+# downloads a browser here), Pango and a font for WeasyPrint's PDFs. Installed when missing
+# and running as root (CI); otherwise the command to run is printed.
+SYSTEM_PACKAGES = chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing" $$missing; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "Missing system packages: sudo apt-get install" $$missing; fi; \
+	fi
+
+test: lint system-packages
 	$(BIN)/python -m pytest -n 2 --durations=5
 
 openapi: $(VENV)/.installed

@@ -30,6 +30,8 @@ from app.focus_areas.router import router as focus_areas_router
 from app.health.router import router as health_router
 from app.measures.router import router as measures_router
 from app.people.router import router as people_router
+from app.reports import render as brief_render
+from app.reports.router import router as reports_router
 from app.safety.router import router as safety_router
 from app.sessions.router import router as sessions_router
 from app.shares.router import access_log_router
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions_router,
         measures_router,
         safety_router,
+        reports_router,
         me_router,
         auth_router,
         shares_router,
@@ -144,7 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_path={"/v1/import": settings.max_import_bytes},
     )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
-    app.add_middleware(RequestIdAndHeadersMiddleware)
+    app.add_middleware(
+        RequestIdAndHeadersMiddleware, style_sources=(brief_render.STYLE_CSP_SOURCE,)
+    )
     if settings.cors_origins:  # closed unless origins are configured
         app.add_middleware(
             CORSMiddleware,

@@ -83,6 +83,8 @@ SEQUENTIAL = (
     ("entry_get", "/v1/entries/{id}"),
     ("entries_list", "/v1/entries?limit=50"),
     ("sync", "/v1/sync?since=<anchor>"),
+    ("brief_html", "/v1/reports/session-brief"),
+    ("brief_pdf", "/v1/reports/session-brief?format=pdf"),
 )
 SEQ_LABELS = {key: f"GET {path}" for key, path in SEQUENTIAL}
 
@@ -933,6 +935,25 @@ def goals(results: list[DbResult]) -> tuple[list[str], list[tuple[str, str, bool
                 r.large["mood_by_person"]["median_ms"] / r.small["mood_by_person"]["median_ms"],
                 1.5,
             ),
+        ),
+        *(
+            (
+                f"session brief as {kind}, heavy client, median (small / large database)",
+                f"≤ {bound:,} ms",
+                lambda r, k=key, b=bound: (
+                    f"{r.small[k]['median_ms']:.0f} / {r.large[k]['median_ms']:.0f} ms",
+                    max(r.small[k]["median_ms"], r.large[k]["median_ms"]) <= b,
+                ),
+            )
+            for kind, key, bound in (("HTML", "brief_html", 300), ("PDF", "brief_pdf", 2000))
+        ),
+        *(
+            (
+                f"session brief as {kind}, large ÷ small database",
+                "≤ 1.5×",
+                lambda r, k=key: _at_most(r.large[k]["median_ms"] / r.small[k]["median_ms"], 1.5),
+            )
+            for kind, key in (("HTML", "brief_html"), ("PDF", "brief_pdf"))
         ),
         (
             "export of 20,000 entries (entries/s)",

@@ -49,6 +49,24 @@ class Answers:
             self._size -= len(dropped)
 
 
+async def kept(
+    request: Request,
+    db: RequestDatabase,
+    scope: OwnerScope,
+    make: Callable[..., bytes],
+    *question: Hashable,
+) -> bytes:
+    """`make(session, scope, *question)`, made at most once per version of the diary."""
+    answers: Answers = request.app.state.summary_answers
+    key = (scope.owner_id, scope.include_private, scope.timezone, scope.version, make, question)
+    body = answers.get(key) if scope.version is not None else None
+    if body is None:
+        body = await db.run(make, scope, *question)
+        if scope.version is not None:
+            answers.keep(key, body)
+    return body
+
+
 async def answer(
     request: Request,
     db: RequestDatabase,
@@ -56,19 +74,12 @@ async def answer(
     compute: Callable[..., BaseModel],
     *question: Hashable,
 ) -> Response:
-    """`compute(session, scope, *question)` as the API answers it, computed at most once
-    per version of the diary."""
-    answers: Answers = request.app.state.summary_answers
-    key = (scope.owner_id, scope.include_private, scope.timezone, scope.version, compute, question)
-    body = answers.get(key) if scope.version is not None else None
-    if body is None:
-        body = await db.run(_computed, compute, scope, question)
-        if scope.version is not None:
-            answers.keep(key, body)
-    return json_response(body)
+    """`compute(session, scope, *question)` as the API answers it (its JSON), computed at
+    most once per version of the diary."""
+    return json_response(await kept(request, db, scope, _json, compute, *question))
 
 
-def _computed(
-    session: Session, compute: Callable[..., BaseModel], scope: OwnerScope, question: Any
+def _json(
+    session: Session, scope: OwnerScope, compute: Callable[..., BaseModel], *question: Any
 ) -> bytes:
     return compute(session, scope, *question).model_dump_json(by_alias=True).encode()

@@ -2,10 +2,11 @@
 (default: open, after the latest session), compared with the interval before it."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
@@ -15,7 +16,7 @@ from app.core.field_encryption import decrypt_column
 from app.core.scoping import OwnerScope, OwnerStatement
 from app.core.timerange import TimeRange
 from app.models.diary import Entry, EntryEmotion, Person
-from app.models.therapy import Measure, TherapySession
+from app.models.therapy import Measure, Phase, TherapySession
 from app.summaries.schemas import (
     BetweenSessions,
     EmotionStat,
@@ -38,45 +39,68 @@ from app.summaries.statements import (
 TOP_EMOTIONS = 5
 LOWEST_MOOD_ENTRIES = 3
 
-_HELD_AT = OwnerStatement(
-    lambda scope: sa_select(col(TherapySession.held_at)).where(
-        *scope.conditions(TherapySession), col(TherapySession.id) == bindparam("session_id")
+
+@dataclass(frozen=True, slots=True)
+class HeldSession:
+    id: uuid.UUID
+    number: int
+    phase: Phase
+    held_at: datetime
+
+
+_SESSIONS = OwnerStatement(
+    lambda scope: (
+        sa_select(
+            col(TherapySession.id),
+            col(TherapySession.number),
+            col(TherapySession.phase),
+            col(TherapySession.held_at),
+        )
+        .where(*scope.conditions(TherapySession))
+        .order_by(col(TherapySession.held_at), col(TherapySession.id))
     )
 )
 
 
-def _earlier_sessions(scope: OwnerScope, before_a_session: bool) -> Select[Any]:
-    held_at = col(TherapySession.held_at)
-    earlier = sa_select(held_at).where(*scope.conditions(TherapySession))
-    if before_a_session:
-        earlier = earlier.where(held_at < bindparam("held_at"))
-    return earlier.order_by(held_at.desc()).limit(2)
+def held_sessions(session: Session, scope: OwnerScope) -> list[HeldSession]:
+    """The owner's therapy sessions, oldest first."""
+    statement, owner = _SESSIONS.bind(scope)
+    return [HeldSession(*row) for row in session.connection().execute(statement, owner)]
 
 
-_EARLIER_SESSIONS = OwnerStatement(_earlier_sessions)
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """The interval ending at a session (`ends_at` None: open, after the latest session),
+    and the one before it."""
+
+    ends_at: HeldSession | None
+    starts_at: HeldSession | None  # the previous session; None: the diary's start
+    range: TimeRange
+    before: TimeRange | None
 
 
-def intervals(
-    session: Session, scope: OwnerScope, session_id: uuid.UUID | None
-) -> tuple[TimeRange, TimeRange | None]:
-    """The interval ending at the session (default: open, after the latest session) and
-    the interval before it, if there was one."""
-    connection = session.connection()
-    params: dict[str, Any] = {}
-    edges: list[datetime | None] = [None]
+def interval_of(sessions: list[HeldSession], session_id: uuid.UUID | None) -> Interval:
+    """The interval ending at the session (default: open, after the latest session) in
+    `sessions` (oldest first)."""
+    end = None
+    earlier = sessions
     if session_id is not None:
-        statement, params = _HELD_AT.bind(scope)
-        end = connection.execute(statement, {**params, "session_id": session_id}).scalar()
+        end = next((held for held in sessions if held.id == session_id), None)
         if end is None:
             # The same answer whether the id is unknown or belongs to someone else.
             raise NotFound(f"No session with id {session_id}")
-        edges, params = [end], {"held_at": end}
-    statement, owner = _EARLIER_SESSIONS.bind(scope, session_id is not None)
-    edges += connection.execute(statement, {**owner, **params}).scalars().all()
-    # edges: the interval's end, then up to two earlier sessions, newest first.
-    interval = TimeRange(edges[1] if len(edges) > 1 else None, edges[0])
-    before = TimeRange(edges[2] if len(edges) > 2 else None, edges[1]) if len(edges) > 1 else None
-    return interval, before
+        earlier = [held for held in sessions if held.held_at < end.held_at]
+    start = earlier[-1] if earlier else None
+    before = None
+    if start is not None:
+        previous = earlier[-2].held_at if len(earlier) > 1 else None
+        before = TimeRange(previous, start.held_at)
+    return Interval(
+        ends_at=end,
+        starts_at=start,
+        range=TimeRange(start.held_at if start else None, end.held_at if end else None),
+        before=before,
+    )
 
 
 _MOOD = OwnerStatement(
@@ -144,29 +168,61 @@ def _local(instant: datetime, offset_minutes: int) -> datetime:
     return instant.astimezone(timezone(timedelta(minutes=offset_minutes)))
 
 
+@dataclass(frozen=True, slots=True)
+class Mood:
+    """The interval's entries and mean mood, and the change from the interval before."""
+
+    entries: int
+    mean: float | None
+    change: float | None
+
+
+def mood(session: Session, scope: OwnerScope, interval: Interval) -> Mood:
+    count, mood_sum = execute(session, _MOOD, scope, interval.range).one()
+    mean = ratio(mood_sum, count)
+    mean_before = None
+    if interval.before is not None:
+        count_before, sum_before = execute(session, _MOOD, scope, interval.before).one()
+        mean_before = ratio(sum_before, count_before)
+    change = mean - mean_before if mean is not None and mean_before is not None else None
+    return Mood(count, mean, change)
+
+
+def top_emotions(session: Session, scope: OwnerScope, time_range: TimeRange) -> list[EmotionStat]:
+    """The most frequent emotions in the range."""
+    return [
+        EmotionStat(label=label, count=n, mean_intensity=float(intensity))
+        for label, n, intensity in execute(session, _EMOTIONS_IN_INTERVAL, scope, time_range)
+    ]
+
+
+def lowest_mood_entries(
+    session: Session, scope: OwnerScope, time_range: TimeRange
+) -> list[LowMoodEntry]:
+    """Up to three entries of the range, lowest mood first, latest first among equals."""
+    return [
+        LowMoodEntry(id=entry_id, occurred_at=_local(at, minutes), mood=m, event_type=kind)
+        for entry_id, at, minutes, m, kind in execute(
+            session, _LOWEST_IN_INTERVAL, scope, time_range
+        )
+    ]
+
+
 def between_sessions(
     session: Session, scope: OwnerScope, session_id: uuid.UUID | None
 ) -> BetweenSessions:
-    interval, before = intervals(session, scope, session_id)
-    count, mood_sum = execute(session, _MOOD, scope, interval).one()
-    mean_mood = ratio(mood_sum, count)
-    mean_before = None
-    if before is not None:
-        count_before, sum_before = execute(session, _MOOD, scope, before).one()
-        mean_before = ratio(sum_before, count_before)
-    people = execute(session, _PEOPLE_IN_INTERVAL, scope, interval)
-    emotions = execute(session, _EMOTIONS_IN_INTERVAL, scope, interval)
-    lowest = execute(session, _LOWEST_IN_INTERVAL, scope, interval)
-    measures = execute(session, _MEASURES_IN_INTERVAL, scope, interval)
+    interval = interval_of(held_sessions(session, scope), session_id)
+    within = interval.range
+    found = mood(session, scope, interval)
+    people = execute(session, _PEOPLE_IN_INTERVAL, scope, within)
+    measures = execute(session, _MEASURES_IN_INTERVAL, scope, within)
     return BetweenSessions(
         session_id=session_id,
-        from_=interval.start,
-        to=interval.end,
-        entries=count,
-        mean_mood=mean_mood,
-        mean_mood_change=(
-            mean_mood - mean_before if mean_mood is not None and mean_before is not None else None
-        ),
+        from_=within.start,
+        to=within.end,
+        entries=found.entries,
+        mean_mood=found.mean,
+        mean_mood_change=found.change,
         people=[
             PersonInInterval(
                 person_id=person_id,
@@ -176,14 +232,8 @@ def between_sessions(
             )
             for person_id, name, n, named_sum in people
         ],
-        top_emotions=[
-            EmotionStat(label=label, count=n, mean_intensity=float(intensity))
-            for label, n, intensity in emotions
-        ],
-        lowest_mood_entries=[
-            LowMoodEntry(id=entry_id, occurred_at=_local(at, minutes), mood=m, event_type=kind)
-            for entry_id, at, minutes, m, kind in lowest
-        ],
+        top_emotions=top_emotions(session, scope, within),
+        lowest_mood_entries=lowest_mood_entries(session, scope, within),
         measures=[
             MeasureInInterval(
                 id=measure_id,

@@ -25,9 +25,14 @@ from app.focus_areas import service as focus_areas
 from app.focus_areas.schemas import FocusAreaPublic
 from app.measures import service as measures
 from app.measures.schemas import MeasurePublic
+from app.models.access import ShareScope
 from app.models.diary import FocusStatus
 from app.people import service as people
 from app.people.schemas import PersonPublic
+from app.reports import service as reports
+from app.reports.dependencies import FormatParam as BriefFormatParam
+from app.reports.dependencies import SessionParam
+from app.reports.schemas import BRIEF_DESCRIPTION, BRIEF_RESPONSES, BriefFormat
 from app.safety import service as safety
 from app.safety.schemas import SafetyEventPublic
 from app.sessions import service as sessions
@@ -214,6 +219,24 @@ async def client_safety_events(
 ) -> Page[SafetyEventPublic]:
     items, next_cursor = await db.run(safety.page, access.scope, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
+
+
+@client_router.get(
+    "/reports/session-brief",
+    summary="A client's session brief, as HTML or PDF",
+    description=f"{BRIEF_DESCRIPTION} With a `summaries` share, no text of any entry.",
+    response_class=Response,
+    responses=BRIEF_RESPONSES,
+)
+async def client_session_brief(
+    db: Writes,
+    request: Request,
+    access: SummaryAccess,
+    session_id: SessionParam = None,
+    format: BriefFormatParam = BriefFormat.html,
+) -> Response:
+    full = access.level is ShareScope.full
+    return await reports.download(request, db, access.scope, session_id, format, with_text=full)
 
 
 @client_router.get(

@@ -33,7 +33,7 @@ VIEWS = sorted(
     if path.startswith(PREFIX) and "get" in operations
 )
 # What a `summaries` share shows (DESIGN §4, §9); everything else needs a `full` share.
-SUMMARY_SCOPE = ("summaries/", "safety-events")
+SUMMARY_SCOPE = ("summaries/", "safety-events", "reports/")
 SUMMARY_VIEWS = [view for view in VIEWS if view.startswith(SUMMARY_SCOPE)]
 FULL_ONLY_VIEWS = [view for view in VIEWS if not view.startswith(SUMMARY_SCOPE)]
 

@@ -117,6 +117,7 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     "/v1/summaries/focus-areas": (CLIENT_COLLECTION, {"GET"}),
     # Called with ?session_id= the owner's session.
     "/v1/summaries/between-sessions": (CLIENT_OBJECT, {"GET"}),
+    "/v1/reports/session-brief": (CLIENT_COLLECTION, {"GET"}),
     "/v1/sync": (CLIENT_COLLECTION, {"GET"}),
     "/v1/safety-events": (CLIENT_COLLECTION, {"GET"}),
     "/v1/safety-events/{event_id}": (CLIENT_OBJECT, {"GET"}),
@@ -138,6 +139,7 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     f"{THERAPIST_CLIENT}/summaries/focus-areas": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/between-sessions": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/safety-events": (THERAPIST_SUMMARY_VIEW, {"GET"}),
+    f"{THERAPIST_CLIENT}/reports/session-brief": (THERAPIST_SUMMARY_VIEW, {"GET"}),
 }
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = module_app.openapi()["paths"]

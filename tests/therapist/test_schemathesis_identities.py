@@ -46,7 +46,7 @@ THERAPIST_READS = [path for path in PATHS if path.startswith(THERAPIST_PREFIX)]
 # the interval ending at that session. Other id parameters in a query only filter a list.
 OBJECT_PARAMETERS = {"person_id", "focus_area_id", "entry_id", "session_id", "measure_id"}
 OBJECT_PARAMETERS |= {"share_id"}
-QUERY_NAMES_A_ROW = {"/v1/summaries/between-sessions"}
+QUERY_NAMES_A_ROW = {"/v1/summaries/between-sessions", "/v1/reports/session-brief"}
 
 
 def _names(operation: dict[str, Any], where: str) -> set[str]:
@@ -147,7 +147,9 @@ def test_a_linked_therapist_reads_at_the_scope_of_the_link(
     api_schema: OpenApiSchema, parties: Parties, path: str, scope: str
 ) -> None:
     therapist = parties.full if scope == "full" else parties.summaries
-    summary_scope = (f"{THERAPIST_PREFIX}summaries/", f"{THERAPIST_PREFIX}safety-events")
+    summary_scope = tuple(
+        f"{THERAPIST_PREFIX}{view}" for view in ("summaries/", "safety-events", "reports/")
+    )
     allowed = scope == "full" or path.startswith(summary_scope)
     operation = api_schema[path]["GET"]
     # A summaries-only link is refused before the query is looked at: its 403 is by design.
