@@ -30,6 +30,8 @@ from app.focus_areas.router import router as focus_areas_router
 from app.health.router import router as health_router
 from app.measures.router import router as measures_router
 from app.people.router import router as people_router
+from app.portal import pages as portal_pages
+from app.portal.router import router as portal_router
 from app.reports import render as brief_render
 from app.reports.router import router as reports_router
 from app.safety.router import router as safety_router
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         therapist_router,
         therapist_client_router,
         export_router,
+        portal_router,
         docs_router,
     ):
         app.include_router(router)
@@ -148,7 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(
-        RequestIdAndHeadersMiddleware, style_sources=(brief_render.STYLE_CSP_SOURCE,)
+        RequestIdAndHeadersMiddleware,
+        style_sources=(brief_render.STYLE_CSP_SOURCE, portal_pages.STYLE_CSP_SOURCE),
     )
     if settings.cors_origins:  # closed unless origins are configured
         app.add_middleware(

@@ -47,7 +47,9 @@ def register(session: Session, data: UserRegister) -> User:
     return user
 
 
-def login(session: Session, email: str, password: str, settings: Settings) -> TokenPair:
+def authenticate(session: Session, email: str, password: str, settings: Settings) -> User:
+    """The account these credentials open, unless it is throttled; a wrong password is
+    counted against it (the API's login and the portal's share this)."""
     email = email.strip().lower()
     user = None
     if "\x00" not in email:  # no account has one, and PostgreSQL refuses it in a query
@@ -60,6 +62,11 @@ def login(session: Session, email: str, password: str, settings: Settings) -> To
             session.flush()
         raise LoginFailed("Incorrect email or password")
     session.exec(delete(LoginFailure).where(col(LoginFailure.owner_id) == user.id))
+    return user
+
+
+def login(session: Session, email: str, password: str, settings: Settings) -> TokenPair:
+    user = authenticate(session, email, password, settings)
     login_session = LoginSession(owner_id=user.id)
     session.add(login_session)
     session.flush()
@@ -144,7 +151,8 @@ def _find_refresh_token(session: Session, token: str) -> tuple[RefreshToken, Log
     return found
 
 
-def _revoke(session: Session, login_session: LoginSession) -> None:
+def revoke_login(session: Session, login_session: LoginSession) -> None:
+    """End a login (the API's or the portal's): its tokens or its cookie stop working."""
     session.exec(
         update(LoginSession)
         .where(
@@ -173,7 +181,7 @@ def refresh(session: Session, token: str, settings: Settings) -> TokenPair:
         .values(spent_at=utcnow())
     )
     if spent.rowcount != 1:
-        _revoke(session, login_session)
+        revoke_login(session, login_session)
         raise RefreshTokenReused(
             "This refresh token was already used; the login has been revoked for safety"
         )
@@ -183,7 +191,7 @@ def refresh(session: Session, token: str, settings: Settings) -> TokenPair:
 
 def logout(session: Session, token: str) -> None:
     _, login_session = _find_refresh_token(session, token)
-    _revoke(session, login_session)
+    revoke_login(session, login_session)
 
 
 def update_profile(session: Session, user: User, changes: UserUpdate) -> User:

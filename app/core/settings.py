@@ -40,6 +40,8 @@ class Settings(BaseSettings):
 
     login_max_failures: int = Field(default=10, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # A portal login unused this long is over (DESIGN §8).
+    portal_idle_hours: int = Field(default=8, ge=1, le=24 * 30)
 
     cors_origins: list[str] = []
     rate_limit_per_minute: int = Field(default=600, ge=0)

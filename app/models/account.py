@@ -35,7 +35,8 @@ class User(UserBase, table=True):
 
 
 class LoginSession(SQLModel, table=True):
-    """One login: the family that every rotated refresh token of that login belongs to."""
+    """One login: the family that every rotated refresh token of that login belongs to, or
+    a portal login that a browser holds in a cookie (app.portal)."""
 
     __tablename__ = "login_sessions"
     __table_args__ = (ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),)
@@ -44,6 +45,10 @@ class LoginSession(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A portal login (app.portal): the sha256 of its cookie's secret, and its last use (an
+    # idle login expires). None for an API login.
+    portal_secret_hash: str | None = Field(default=None, max_length=64)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RefreshToken(SQLModel, table=True):

@@ -23,10 +23,11 @@ def today(scope: OwnerScope) -> date:
     return datetime.now(UTC).astimezone(ZoneInfo(scope.timezone)).date()
 
 
-def _build(
+def build_for_day(
     session: Session, scope: OwnerScope, session_id: uuid.UUID | None, with_text: bool, day: date
 ) -> Brief:
-    # The brief is a function of the diary's version and the day, so it can be kept.
+    """The brief as of the end of `day` in the account's zone: a function of the diary's
+    version and the day, so its rendering can be kept (app.summaries.answers)."""
     end_of_day = datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(scope.timezone))
     return brief.build(session, scope, session_id, with_text=with_text, now=end_of_day)
 
@@ -40,7 +41,7 @@ def document(
     brief_format: BriefFormat,
 ) -> bytes:
     """The brief as a document that stands alone (no links: it is read where it lands)."""
-    made = _build(session, scope, session_id, with_text, day)
+    made = build_for_day(session, scope, session_id, with_text, day)
     if brief_format is BriefFormat.pdf:
         return render.brief_pdf(made)
     return render.brief_document(made, render.BriefLinks(pdf=None, interval=None)).encode()

@@ -1,0 +1,99 @@
+"""What the portal's pages show, read through the same services and access checks as the
+API: a therapist's reads go through app.therapist.access (link, share scope, audit row)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.core.scoping import OwnerScope
+from app.models.account import User
+from app.models.base import utcnow
+from app.models.safety import SafetyEvent
+from app.models.therapy import Instrument, Measure
+from app.reports import render
+from app.reports import service as reports
+from app.therapist import access
+from app.therapist import service as therapist_service
+from app.therapist.schemas import LinkedClient
+
+# Audited like the API's brief route (its path under /v1/therapist/clients/{client_id}/).
+BRIEF_ACTION = "reports/session-brief"
+# The list shows each client's latest PHQ-9 band and safety flag: a read, audited as such.
+LIST_ACTION = "portal/client-list"
+PAGE_SIZE = 50  # clients in the list, events in the access log
+# The safety flag: a safety event (mood ≤ 1, PHQ-9 item 9 > 0) recorded this recently.
+SAFETY_WINDOW = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    client: LinkedClient
+    phq9_band: str | None  # the latest PHQ-9's severity band; None: none taken
+    phq9_day: date | None
+    safety_events: int  # recorded in the last SAFETY_WINDOW, none from private entries
+
+
+def client_list(
+    session: Session, therapist: User, cursor: str | None
+) -> tuple[list[ClientRow], str | None]:
+    """The therapist's linked clients, newest link first, each read audited."""
+    linked, next_cursor = therapist_service.clients(
+        session, therapist, limit=PAGE_SIZE, cursor=cursor
+    )
+    zone = ZoneInfo(therapist.timezone)
+    since = utcnow() - SAFETY_WINDOW
+    rows = []
+    for client in linked:
+        scope = access.granted(session, therapist, client.client_id, LIST_ACTION, full=False).scope
+        latest = session.exec(
+            scope.select(Measure)
+            .where(col(Measure.instrument) == Instrument.phq9)
+            .order_by(col(Measure.completed_at).desc(), col(Measure.id).desc())
+        ).first()
+        events = session.exec(
+            select(func.count())
+            .select_from(SafetyEvent)
+            .where(*scope.conditions(SafetyEvent), col(SafetyEvent.at) >= since)
+        ).one()
+        rows.append(
+            ClientRow(
+                client=client,
+                phq9_band=latest.severity if latest else None,
+                phq9_day=latest.completed_at.astimezone(zone).date() if latest else None,
+                safety_events=events,
+            )
+        )
+    return rows, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class BriefPaths:
+    """Where a brief page lives in the portal: its intervals and its PDF link there."""
+
+    page: str
+    pdf: str
+
+    def interval(self, session_id: uuid.UUID | None) -> str:
+        return self.page if session_id is None else f"{self.page}?session_id={session_id}"
+
+    def pdf_of(self, session_id: uuid.UUID | None) -> str:
+        return self.pdf if session_id is None else f"{self.pdf}?session_id={session_id}"
+
+
+def brief_body(
+    session: Session,
+    scope: OwnerScope,
+    session_id: uuid.UUID | None,
+    with_text: bool,
+    day: date,
+    paths: BriefPaths,
+) -> bytes:
+    """The brief's sections for a portal page, linked to its other intervals and its PDF;
+    a function of the diary's version and the day, like the API's (app.reports.service)."""
+    made = reports.build_for_day(session, scope, session_id, with_text, day)
+    links = render.BriefLinks(pdf=paths.pdf_of(session_id), interval=paths.interval)
+    return render.brief_body(made, links).encode()
