@@ -336,10 +336,12 @@ def _bulk_postgres(database_url: str, owners: int, per_owner: int) -> None:
         )
         conn.execute(
             """
-            INSERT INTO entries (owner_id, id, occurred_at, mood, event, event_type, private,
+            INSERT INTO entries (owner_id, id, occurred_at, occurred_at_offset_minutes,
+                                 local_date, mood, event, event_type, private,
                                  tags, created_at, updated_at, version)
             SELECT owner_id, id,
-                   timestamptz '2023-01-01 00:00+00' + (e * interval '5 hours'),
+                   timestamptz '2023-01-01 00:00+00' + (e * interval '5 hours'), 0,
+                   (timestamp '2023-01-01 00:00' + (e * interval '5 hours'))::date,
                    e %% 11, %(ct)s, 'conversation', false, to_json(%(ct)s::text),
                    now(), now(), 1
             FROM bench_entries
@@ -430,10 +432,12 @@ def _bulk_sqlite(path: str, owners: int, per_owner: int) -> None:
         )
         conn.execute(
             """
-            INSERT INTO entries (owner_id, id, occurred_at, mood, event, event_type, private,
+            INSERT INTO entries (owner_id, id, occurred_at, occurred_at_offset_minutes,
+                                 local_date, mood, event, event_type, private,
                                  tags, created_at, updated_at, version)
             SELECT owner_id, id,
                    strftime('%Y-%m-%d %H:%M:%S.000000', '2023-01-01', '+' || (e * 5) || ' hours'),
+                   0, date('2023-01-01', '+' || (e * 5) || ' hours'),
                    e % 11, ?, 'conversation', 0, json_quote(?),
                    '2023-01-01 00:00:00.000000', '2023-01-01 00:00:00.000000', 1
             FROM bench_entries

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from app.reports import charts, circle, formatting
-from app.reports.brief_data import Brief, DayMood, MeasurePoint
+from app.reports.brief_data import Brief, DayMood, MeasurePoint, SafetyItem
 from app.reports.svg import FONT_FAMILY
 from app.safety.schemas import LOW_MOOD_THRESHOLD
 
@@ -56,6 +56,11 @@ STYLE: str = (_TEMPLATES / "brief.css").read_text(encoding="utf-8")
 STYLE_CSP_SOURCE: str = (
     f"'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'"
 )
+
+
+# The safety box counts every notice of the interval and lists the latest of them: a long
+# open interval can hold hundreds, which would push the brief itself pages down.
+SAFETY_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ def _context(brief: Brief, links: BriefLinks) -> dict[str, Any]:
         "period": _period(brief),
         "position": _position(brief),
         "generated": _generated(brief),
+        "safety_listed": _latest_safety(brief),
+        "safety_earlier": max(0, len(brief.safety) - SAFETY_LISTED),
         "low_moods": sum(1 for item in brief.safety if item.reason == "low_mood"),
         "item9s": sum(1 for item in brief.safety if item.reason == "phq9_item9"),
         "low_mood_threshold": LOW_MOOD_THRESHOLD,
@@ -133,6 +140,10 @@ def _context(brief: Brief, links: BriefLinks) -> dict[str, Any]:
         "measures": _measure_charts(brief),
         "circle": _closeness_circle(brief) if brief.circle else None,
     }
+
+
+def _latest_safety(brief: Brief) -> list[SafetyItem]:
+    return sorted(brief.safety, key=lambda item: item.day)[-SAFETY_LISTED:]
 
 
 def _period(brief: Brief) -> str:

@@ -2,16 +2,18 @@
 inline SVG followed by a table of its numbers, nothing fetched, nothing a name could inject,
 and the same bytes for the same brief."""
 
+import dataclasses
 import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import timedelta
 
 import pypdf
 import pytest
 
-from app.reports import render
-from app.reports.brief_data import Brief
+from app.reports import formatting, render
+from app.reports.brief_data import Brief, SafetyItem
 from tests.reports import sample
 
 NO_LINKS = render.BriefLinks(pdf=None, interval=None)
@@ -144,3 +146,18 @@ def test_the_portal_links_to_the_pdf_and_the_other_intervals() -> None:
     for interval in sample.intervals():
         linked = f'href="/brief?session_id={interval.session_id}"' in body
         assert linked is (interval.session_id != current.id)  # the page itself is no link
+
+
+def test_the_safety_box_counts_every_notice_and_lists_the_latest() -> None:
+    full = sample.brief()
+    many = tuple(
+        SafetyItem("low_mood", sample.LAST_DAY - timedelta(days=day), f"mood {day % 2} of 10")
+        for day in range(1, 41)
+    )
+    html = document(dataclasses.replace(full, safety=many))
+
+    assert "<strong>40</strong> entries with mood 1 or lower" in html
+    listed = re.findall(r'<span class="when">([^<]+)</span>', html)
+    assert len(listed) == render.SAFETY_LISTED
+    assert listed[-1] == formatting.weekday(sample.LAST_DAY - timedelta(days=1))
+    assert "30 earlier in this interval, not listed" in html
