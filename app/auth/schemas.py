@@ -1,23 +1,36 @@
 import uuid
+from importlib import resources
 from typing import Annotated, Literal
-from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from app.models.account import Role, UserBase
 from app.models.base import NONBLANK_TEXT_PATTERN
 
-_ZONES = frozenset(available_timezones())
+# The IANA names of the tzdata package (a dependency), not the machine's: the same list
+# everywhere, published as the schema's enum so a generated client can offer it.
+ZONES = tuple(sorted(resources.files("tzdata").joinpath("zones").read_text().split()))
+_KNOWN = frozenset(ZONES)
 
 
 def _known_zone(name: str) -> str:
-    if name not in _ZONES:
+    if name not in _KNOWN:
         raise ValueError("not an IANA time zone name, e.g. Europe/London")
     return name
 
 
 TimeZoneName = Annotated[
-    str, AfterValidator(_known_zone), Field(examples=["Europe/London"], max_length=64)
+    str,
+    AfterValidator(_known_zone),
+    WithJsonSchema({"type": "string", "enum": list(ZONES), "examples": ["Europe/London"]}),
 ]
 DisplayName = Annotated[
     str,

@@ -186,6 +186,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, raised: Exception) -> Response:
         exc = cast(StarletteHTTPException, raised)
+        if exc.status_code == HTTPStatus.BAD_REQUEST:
+            # FastAPI's only 400: a body it could not parse (a form without its multipart
+            # boundary, say). An unreadable body is an invalid body: 422, like the rest.
+            return problem_response(ValidationFailed.for_field("body", str(exc.detail)))
         problem = _status_problem(exc.status_code, exc.detail)
         problem.headers = dict(exc.headers or {})
         if exc.status_code == 405:

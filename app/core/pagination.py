@@ -23,7 +23,13 @@ Row = TypeVar("Row")
 
 LimitParam = Annotated[int, Query(ge=1, le=100, description="Page size, 1–100")]
 CursorParam = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    str | None,
+    Query(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Opaque: the `next_cursor` of the previous page, as this API issued it "
+        "(any other value is a 422)",
+    ),
 ]
 
 

@@ -2,10 +2,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import Interval
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from app.emotions.vocabulary import EmotionLabel
-from app.models.base import NonBlankText, Text
+from app.models.base import WHOLE_NUMBER, Boolean, Integer, NonBlankText, Text
 from app.models.diary import EntryBase, EventType, ShortText, UTCInstant
 from app.safety.schemas import Safety
 
@@ -20,14 +21,14 @@ class _Strict(BaseModel):
 
 class EntryPersonIn(_Strict):
     person_id: uuid.UUID
-    quality: int | None = Field(
-        default=None, ge=-2, le=2, description="How the contact went: -2 very bad … 2 very good"
+    quality: Annotated[int, Interval(ge=-2, le=2), WHOLE_NUMBER, Strict()] | None = Field(
+        default=None, description="How the contact went: -2 very bad … 2 very good"
     )
 
 
 class EmotionIn(_Strict):
     label: EmotionLabel = Field(examples=["hurt"])
-    intensity: int = Field(ge=0, le=10)
+    intensity: Integer = Field(ge=0, le=10)
     person_id: uuid.UUID | None = Field(
         default=None, description="The person the feeling was about; one of the entry's people"
     )
@@ -71,11 +72,11 @@ class EntryUpdate(_Strict):
     """Only the fields sent change; `people` and `emotions` are replaced whole."""
 
     occurred_at: UTCInstant = None  # type: ignore[assignment]
-    mood: int = Field(default=None, ge=0, le=10)  # type: ignore[assignment]
+    mood: Integer = Field(default=None, ge=0, le=10)  # type: ignore[assignment]
     event: NonBlankText = Field(default=None, min_length=1, max_length=4000)  # type: ignore[assignment]
     event_type: EventType = None  # type: ignore[assignment]
     focus_area_id: uuid.UUID | None = None
-    private: bool = None  # type: ignore[assignment]
+    private: Boolean = None  # type: ignore[assignment]
     tags: list[ShortText] = Field(default=None, max_length=20)  # type: ignore[arg-type]
     people: list[EntryPersonIn] = Field(default=None, max_length=MAX_PEOPLE)  # type: ignore[arg-type]
     emotions: list[EmotionIn] = Field(default=None, max_length=MAX_EMOTIONS)  # type: ignore[arg-type]

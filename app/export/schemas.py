@@ -1,7 +1,6 @@
 """The JSON export document, as `POST /v1/import` reads it back (format_version 1)."""
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -10,8 +9,8 @@ from sqlmodel import SQLModel
 
 from app.core.errors import problem_responses
 from app.entries.schemas import Communication, EmotionIn, EntryPersonIn
-from app.models.diary import EntryBase, FocusAreaBase, PersonBase
-from app.models.therapy import MeasureBase, TherapySessionBase
+from app.models.diary import EntryBase, FocusAreaBase, PersonBase, UTCInstant
+from app.models.therapy import Answer, MeasureBase, TherapySessionBase
 
 
 class ExportFormat(StrEnum):
@@ -48,12 +47,12 @@ class _Imported(SQLModel):
     model_config = ConfigDict(extra="ignore")  # type: ignore[assignment]
 
     id: uuid.UUID
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: UTCInstant | None = None
+    updated_at: UTCInstant | None = None
 
 
 class ImportedPerson(PersonBase, _Imported):
-    archived_at: datetime | None = None
+    archived_at: UTCInstant | None = None
 
 
 class ImportedFocusArea(FocusAreaBase, _Imported):
@@ -75,7 +74,7 @@ class ImportedSession(TherapySessionBase, _Imported):
 
 
 class ImportedMeasure(MeasureBase, _Imported):
-    answers: list[int] = Field(min_length=7, max_length=9)
+    answers: list[Answer] = Field(min_length=7, max_length=9)
 
 
 class ExportDocument(BaseModel):

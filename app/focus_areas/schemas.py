@@ -1,9 +1,9 @@
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from app.models.base import NonBlankText
+from app.models.base import CalendarDate, NonBlankText
 from app.models.diary import DisputeStage, FocusAreaBase, FocusStatus, GoalText, ProblemArea
 
 PersonIds = list[uuid.UUID]
@@ -39,7 +39,7 @@ class FocusAreaUpdate(FocusAreaBase):
     problem_area: ProblemArea = None  # type: ignore[assignment]
     title: NonBlankText = Field(default=None, min_length=1, max_length=120)  # type: ignore[assignment]
     goals: list[GoalText] = Field(default=None, max_length=10)  # type: ignore[arg-type]
-    agreed_on: date | None = None
+    agreed_on: CalendarDate | None = None
     status: FocusStatus = None  # type: ignore[assignment]
     person_ids: PersonIds = Field(default=None, max_length=20)  # type: ignore[arg-type]
 

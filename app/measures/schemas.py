@@ -4,10 +4,10 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from app.models.diary import UTCInstant
-from app.models.therapy import Instrument, MeasureBase
+from app.models.therapy import Answer, Instrument, MeasureBase
 from app.safety.schemas import Safety
 
-Answers = list[int]
+Answers = list[Answer]
 
 
 class MeasureCreate(MeasureBase):

@@ -1,11 +1,12 @@
 """Shared column types and conventions for every table."""
 
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, Strict, StringConstraints
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import Text as Text_
@@ -18,6 +19,38 @@ TEXT_PATTERN = r"^[^\x00]*$"
 NONBLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 NonBlankText = Annotated[str, StringConstraints(pattern=NONBLANK_TEXT_PATTERN)]
+
+
+# Request fields are strict where pydantic's lax mode would guess (docs/architecture.md):
+# an integer is a JSON number without a fraction (2 or, as JSON Schema has it, 2.0), never
+# a boolean or a string; a boolean is true or false, not 0 or 1; a time or a date is an
+# RFC 3339 string, never a number (lax mode reads 0 or "0.5" as a Unix timestamp). UUIDs,
+# enums and times still come as JSON strings, so a model-wide strict mode (which refuses
+# those) does not fit.
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+# An optional integer puts its bounds before WHOLE_NUMBER (Annotated[int, Interval(…),
+# WHOLE_NUMBER, Strict()] | None): bounds given on the field would miss the schema.
+Integer = Annotated[int, WHOLE_NUMBER, Strict()]
+Boolean = Annotated[bool, Strict()]
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise ValueError("must be an RFC 3339 string, not a number")
+    return value
+
+
+NOT_A_NUMBER = BeforeValidator(_not_a_number)
+CalendarDate = Annotated[date, NOT_A_NUMBER]
 
 # Free text is stored encrypted (app.core.field_encryption): unbounded text in the database,
 # while the API still bounds the plaintext.

@@ -10,14 +10,20 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from annotated_types import Interval
+from pydantic import AfterValidator, AwareDatetime, Strict, StringConstraints, WithJsonSchema
 from sqlalchemy import JSON, ForeignKeyConstraint, Index, SmallInteger
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from app.models.base import (
     NONBLANK_TEXT_PATTERN,
+    NOT_A_NUMBER,
+    WHOLE_NUMBER,
+    Boolean,
+    CalendarDate,
     Ciphertext,
+    Integer,
     NonBlankText,
     Text,
     UTCDateTime,
@@ -45,11 +51,24 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
+# What the schema says of every instant, so a generated client can check it before sending.
+_INSTANT_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": r"^(19|20|21)\d{2}-",
+        # Not a standard keyword, but said where a reader and tools (ajv-formats) find it;
+        # the description says it too, unless the field has its own.
+        "formatMinimum": "1900-01-01T00:00:00Z",
+        "formatExclusiveMaximum": "2200-01-01T00:00:00Z",
+        "description": "RFC 3339 with a UTC offset, from 1900 to 2199",
+    }
+)
 # Instants are accepted with any offset (a naive time is refused) and answered in UTC.
-UTCInstant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UTCInstant = Annotated[AwareDatetime, NOT_A_NUMBER, AfterValidator(_to_utc), _INSTANT_SCHEMA]
 # When an entry happened, with the UTC offset of the clock it was written by: kept, so the
 # entry keeps its own local day wherever its author goes next.
-LocalInstant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+LocalInstant = Annotated[AwareDatetime, NOT_A_NUMBER, AfterValidator(_in_range), _INSTANT_SCHEMA]
 
 
 def wall_clock(occurred_at: datetime) -> dict[str, Any]:
@@ -146,9 +165,11 @@ class PersonBase(SQLModel):
         min_length=1, max_length=80, sa_type=Ciphertext, description="A name or alias"
     )
     relationship: Relationship = Field(sa_type=enum_column(Relationship))
-    closeness: int = Field(ge=1, le=3, description="Closeness circle: 1 inner, 2 middle, 3 outer")
-    deceased: bool = False
-    satisfaction: int | None = Field(default=None, ge=0, le=10)
+    closeness: Integer = Field(
+        ge=1, le=3, description="Closeness circle: 1 inner, 2 middle, 3 outer"
+    )
+    deceased: Boolean = False
+    satisfaction: Annotated[int, Interval(ge=0, le=10), WHOLE_NUMBER, Strict()] | None = None
     notes: Text | None = Field(default=None, max_length=2000, sa_type=Ciphertext)
 
 
@@ -169,7 +190,7 @@ class FocusAreaBase(SQLModel):
     title: NonBlankText = Field(min_length=1, max_length=120, sa_type=Ciphertext)
     description: Text | None = Field(default=None, max_length=2000, sa_type=Ciphertext)
     goals: list[GoalText] = Field(default_factory=list, max_length=10, sa_type=JSON)
-    agreed_on: date | None = None
+    agreed_on: CalendarDate | None = None
     status: FocusStatus = Field(default=FocusStatus.active, sa_type=enum_column(FocusStatus))
     dispute_stage: DisputeStage | None = Field(default=None, sa_type=enum_column(DisputeStage))
     from_role: Text | None = Field(default=None, max_length=120, sa_type=Ciphertext)
@@ -214,13 +235,13 @@ class EntryBase(SQLModel):
         sa_type=UTCDateTime,
         description="When it happened, with the offset of the writer's clock (kept and answered)",
     )
-    mood: int = Field(ge=0, le=10, description="0 = worst, 10 = best")
+    mood: Integer = Field(ge=0, le=10, description="0 = worst, 10 = best")
     event: NonBlankText = Field(
         min_length=1, max_length=4000, sa_type=Ciphertext, description="What happened"
     )
     event_type: EventType = Field(default=EventType.other, sa_type=enum_column(EventType))
     focus_area_id: uuid.UUID | None = None
-    private: bool = Field(default=False, description="Never shown to a therapist")
+    private: Boolean = Field(default=False, description="Never shown to a therapist")
     tags: list[ShortText] = Field(default_factory=list, max_length=20, sa_type=JSON)
 
 

@@ -2,11 +2,22 @@
 
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
+from annotated_types import Interval
+from pydantic import Strict
 from sqlalchemy import JSON, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import Ciphertext, Text, UTCDateTime, enum_column, new_id
+from app.models.base import (
+    WHOLE_NUMBER,
+    Ciphertext,
+    Integer,
+    Text,
+    UTCDateTime,
+    enum_column,
+    new_id,
+)
 from app.models.diary import UTCInstant, Versioned
 
 
@@ -23,7 +34,7 @@ class Instrument(StrEnum):
 
 class TherapySessionBase(SQLModel):
     held_at: UTCInstant = Field(sa_type=UTCDateTime)
-    number: int = Field(ge=1, le=100, description="Session number in the course of therapy")
+    number: Integer = Field(ge=1, le=100, description="Session number in the course of therapy")
     phase: Phase | None = Field(
         default=None,
         sa_type=enum_column(Phase),
@@ -45,9 +56,13 @@ class TherapySession(TherapySessionBase, Versioned, table=True):
     phase: Phase = Field(sa_type=enum_column(Phase))  # always set: defaulted by the service
 
 
+# One item's score: 0 (not at all) … 3 (nearly every day), on either instrument.
+Answer = Annotated[int, Interval(ge=0, le=3), WHOLE_NUMBER, Strict()]
+
+
 class MeasureBase(SQLModel):
     instrument: Instrument = Field(sa_type=enum_column(Instrument))
-    answers: list[int] = Field(sa_type=JSON, description="Item scores, each 0–3, in order")
+    answers: list[Answer] = Field(sa_type=JSON, description="Item scores, each 0–3, in order")
     completed_at: UTCInstant = Field(sa_type=UTCDateTime)
 
 

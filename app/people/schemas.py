@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from app.models.base import NonBlankText
+from app.models.base import Boolean, Integer, NonBlankText
 from app.models.diary import PersonBase, Relationship
 
 
@@ -23,8 +23,8 @@ class PersonUpdate(PersonBase):
     # A None default is not validated, while an explicit null is: that refuses nulls here.
     name: NonBlankText = Field(default=None, min_length=1, max_length=80)  # type: ignore[assignment]
     relationship: Relationship = None  # type: ignore[assignment]
-    closeness: int = Field(default=None, ge=1, le=3)  # type: ignore[assignment]
-    deceased: bool = None  # type: ignore[assignment]
+    closeness: Integer = Field(default=None, ge=1, le=3)  # type: ignore[assignment]
+    deceased: Boolean = None  # type: ignore[assignment]
 
 
 class PersonPublic(PersonBase):

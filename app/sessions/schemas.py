@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from app.models.base import Text
+from app.models.base import Integer, Text
 from app.models.diary import UTCInstant
 from app.models.therapy import Phase, TherapySessionBase
 
@@ -32,7 +32,7 @@ class TherapySessionUpdate(TherapySessionBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     held_at: UTCInstant = None  # type: ignore[assignment]
-    number: int = Field(default=None, ge=1, le=100)  # type: ignore[assignment]
+    number: Integer = Field(default=None, ge=1, le=100)  # type: ignore[assignment]
     notes: Text | None = Field(default=None, max_length=4000)
 
 

@@ -25,7 +25,15 @@ router = APIRouter(prefix="/v1/sync", tags=["sync"])
 async def sync(
     db: Reads,
     scope: ClientScope,
-    since: Annotated[str | None, Query(max_length=100, description="A `next_anchor`")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="Opaque: a `next_anchor` this API issued to this account (any other "
+            "value, or one ahead of the server, is a 422)",
+        ),
+    ] = None,
     limit: LimitParam = 50,
 ) -> Response:
     start = service.decode_anchor(since) if since is not None else 0
