@@ -15,10 +15,11 @@ def export_openapi(target: Path) -> None:
 
 
 def rotate_keys() -> None:
-    """Re-encrypt every stored value with the active key (the first of ENCRYPTION_KEYS)."""
+    """Re-encrypt every stored ciphertext with the active key (the first of ENCRYPTION_KEYS):
+    every column of the encryption's own registry, idempotent answers included."""
     from app.core.crypto import KeyRing, fingerprint
     from app.core.database.engine import create_db_engine
-    from app.core.field_encryption import install_field_encryption
+    from app.core.field_encryption import ENCRYPTED_FIELDS, install_field_encryption
     from app.core.key_rotation import rewrite_all, to_active_key
     from app.core.settings import get_settings
 
@@ -30,8 +31,8 @@ def rotate_keys() -> None:
         changed = rewrite_all(connection, to_active_key(keys))
     engine.dispose()
     print(f"keys loaded: {fingerprint(keys)}; active: {keys.active}")
-    for table, count in sorted(changed.items()):
-        print(f"re-encrypted {count} value(s) in {table}")
+    for table in sorted({model.__tablename__ for model in ENCRYPTED_FIELDS}):
+        print(f"re-encrypted {changed[table]} value(s) in {table}")
     print("done: keys other than the active one can now be removed")
 
 
@@ -40,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     openapi = commands.add_parser("export-openapi", help="write the OpenAPI document")
     openapi.add_argument("target", type=Path, nargs="?", default=Path("openapi/openapi.json"))
-    commands.add_parser("rotate-keys", help="re-encrypt stored free text with the active key")
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt every stored ciphertext with the active key"
+    )
     args = parser.parse_args(argv)
     if args.command == "export-openapi":
         export_openapi(args.target)

@@ -4,21 +4,24 @@ Services and routes only ever see plaintext: a row is encrypted just before it i
 and its plaintext put back right after, and decrypted as it is loaded. Values read with
 plain SQL (summaries select a name or a title) go through `decrypt_column`.
 Mood, emotion labels, qualities and times stay in the clear: the summaries aggregate them.
+
+`ENCRYPTED_FIELDS` is the one list of what is stored encrypted: the hooks encrypt what it
+names, and key rotation (app.core.key_rotation) re-encrypts exactly that.
 """
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import LargeBinary, event
 from sqlalchemy.orm import Mapper, Session, attributes, object_session
 
 from app.core.crypto import KeyRing
 from app.models.access import AuditEvent
 from app.models.account import User
 from app.models.diary import Entry, FocusArea, Person
+from app.models.sync import IdempotencyRecord
 from app.models.therapy import TherapySession
 
 ENCRYPTED_FIELDS: dict[type[Any], tuple[str, ...]] = {
@@ -28,8 +31,32 @@ ENCRYPTED_FIELDS: dict[type[Any], tuple[str, ...]] = {
     Entry: ("event", "communication", "tags"),
     TherapySession: ("notes",),
     AuditEvent: ("therapist_name",),
+    # A POST's stored answer repeats the diary text it wrote (bytes: the response body).
+    IdempotencyRecord: ("body",),
 }
 JSON_FIELDS = frozenset({"goals", "communication", "tags"})
+
+
+def _identity_of(model: type[Any]) -> tuple[str, str]:
+    keys = [column.name for column in model.__table__.primary_key]
+    rest = [name for name in keys if name != "owner_id"]
+    if len(rest) != 1:
+        raise TypeError(f"{model.__tablename__}: an encrypted row needs one key besides owner_id")
+    return ("owner_id" if "owner_id" in keys else rest[0]), rest[0]
+
+
+# The columns that name a value's owner and row in its associated data, from the primary
+# key: (owner_id, id) for diary rows, (id, id) for users, (owner_id, key) for idempotency.
+IDENTITY: dict[type[Any], tuple[str, str]] = {
+    model: _identity_of(model) for model in ENCRYPTED_FIELDS
+}
+# Columns stored as bytes: the ciphertext is kept as its ASCII bytes, the plaintext is bytes.
+BINARY_FIELDS = frozenset(
+    (model, field)
+    for model, fields in ENCRYPTED_FIELDS.items()
+    for field in fields
+    if isinstance(model.__table__.c[field].type, LargeBinary)
+)
 
 _pending: dict[int, dict[str, Any]] = {}  # plaintext of rows being written, by id(row)
 KEYS = "keys"  # where a Session carries its app's key ring: Session(info={KEYS: ...})
@@ -46,20 +73,26 @@ def _associated_prefix(model: type[Any], field: str, owner_id: Any) -> str:
     return f"{model.__tablename__}.{field}|{owner_id}|"
 
 
-def associated_data(model: type[Any], field: str, owner_id: uuid.UUID, row_id: uuid.UUID) -> bytes:
-    """What a value is bound to: its table, column, owner and row."""
+def associated_data(model: type[Any], field: str, owner_id: Any, row_id: Any) -> bytes:
+    """What a value is bound to: its table, column, owner and row (`IDENTITY`)."""
     return f"{_associated_prefix(model, field, owner_id)}{row_id}".encode()
 
 
-def _owner_and_id(row: Any) -> tuple[uuid.UUID, uuid.UUID]:
-    return getattr(row, "owner_id", row.id), row.id
+def _owner_and_id(row: Any) -> tuple[Any, Any]:
+    owner, key = IDENTITY[type(row)]
+    return getattr(row, owner), getattr(row, key)
 
 
 def encrypt_value(
     keys: KeyRing, model: type[Any], field: str, owner_id: Any, row_id: Any, value: Any
-) -> str:
-    text = json.dumps(value, ensure_ascii=False) if field in JSON_FIELDS else value
-    return keys.encrypt(text, associated_data(model, field, owner_id, row_id))
+) -> str | bytes:
+    """The stored form of `value`: text, or its ASCII bytes for a binary column."""
+    if field in JSON_FIELDS:
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = value.decode() if isinstance(value, bytes) else value
+    sealed = keys.encrypt(text, associated_data(model, field, owner_id, row_id))
+    return sealed.encode() if (model, field) in BINARY_FIELDS else sealed
 
 
 def decrypt_value(
@@ -67,7 +100,10 @@ def decrypt_value(
 ) -> Any:
     if stored is None:
         return None
-    text = keys.decrypt(stored, associated_data(model, field, owner_id, row_id))
+    associated = associated_data(model, field, owner_id, row_id)
+    if (model, field) in BINARY_FIELDS:
+        return keys.decrypt(bytes(stored).decode(), associated).encode()
+    text = keys.decrypt(stored, associated)
     return orjson.loads(text) if field in JSON_FIELDS else text
 
 
@@ -134,7 +170,7 @@ def _on_load(row: Any, context: Any, *_args: Any) -> None:
         if field in state.unloaded:
             continue
         stored = state.dict.get(field)
-        if isinstance(stored, str):
+        if isinstance(stored, str | bytes):
             plain = decrypt_value(keys, type(row), field, owner_id, row_id, stored)
             attributes.set_committed_value(row, field, plain)
 

@@ -6,6 +6,10 @@ answer and commits. A concurrent repeat is kept out by a lock that lives only as
 that transaction (a PostgreSQL advisory transaction lock; SQLite has one writer at a time,
 so a repeat simply waits and then replays). A process that dies mid-request takes its lock
 and its uncommitted write with it, so a retry runs afresh at once.
+
+The stored answer repeats diary text, so its body is an encrypted field like any other
+(app.core.field_encryption): encrypted as it is written, decrypted as it is loaded, and
+re-encrypted by key rotation.
 """
 
 import hashlib
@@ -22,7 +26,6 @@ from starlette.types import Message, Receive, Scope
 
 from app.core.authentication import subject_of
 from app.core.errors import Conflict, ValidationFailed
-from app.core.field_encryption import keys_of
 from app.models.base import utcnow
 from app.models.sync import IdempotencyRecord
 
@@ -128,8 +131,7 @@ def begin(session: Session, attempt: Attempt) -> Replay | None:
         raise ValidationFailed.for_field(
             "header.Idempotency-Key", "this key was used with a different request"
         )
-    body = keys_of(session).decrypt(existing.body.decode(), _associated(attempt))
-    return Replay(existing.status, existing.headers, body.encode())
+    return Replay(existing.status, existing.headers, existing.body)
 
 
 def remember(request: Request, attempt: Attempt) -> None:
@@ -155,15 +157,10 @@ def store(
             created_at=utcnow(),
             status=status,
             headers={k: v for k, v in headers.items() if k in REPLAYED_HEADERS},
-            body=keys_of(session).encrypt(body.decode(), _associated(attempt)).encode(),
+            body=body,
         )
     )
     session.flush()
-
-
-def _associated(attempt: Attempt) -> bytes:
-    # A stored response is diary data too: encrypted like every other free text.
-    return f"idempotency_keys.body|{attempt.owner_id}|{attempt.key}".encode()
 
 
 async def replay_response(_request: Request, raised: Exception) -> Response:

@@ -1,11 +1,11 @@
 """Re-encrypt stored free text: with the active key (rotation), or from legacy plaintext.
 
-Runs in batches with a compare-and-set update per value, so it is safe while the service
-runs: a value a client changed meanwhile is left as the client wrote it (already encrypted
-with the active key).
+Walks every (table, column) of `ENCRYPTED_FIELDS`, the registry the encryption hooks use,
+so a column that is encrypted is also rotated. Runs in batches with a compare-and-set
+update per value, so it is safe while the service runs: a value a client changed meanwhile
+is left as the client wrote it (already encrypted with the active key).
 """
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -13,19 +13,22 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, tuple_, update
 
 from app.core.crypto import VERSION, KeyRing
-from app.core.field_encryption import (
-    ENCRYPTED_FIELDS,
-    JSON_FIELDS,
-    associated_data,
-    encrypt_value,
-)
+from app.core.field_encryption import ENCRYPTED_FIELDS, IDENTITY, decrypt_value, encrypt_value
 
 BATCH = 500
 Transform = Callable[[type[Any], str, Any, Any, Any], Any]
 
 
+def _as_text(value: Any) -> Any:
+    # A binary column (the idempotency body) holds the ciphertext's ASCII bytes.
+    return (
+        bytes(value).decode("ascii", "replace") if isinstance(value, bytes | memoryview) else value
+    )
+
+
 def _is_ciphertext(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(f"{VERSION}.")
+    text = _as_text(value)
+    return isinstance(text, str) and text.startswith(f"{VERSION}.")
 
 
 def to_active_key(keys: KeyRing) -> Transform:
@@ -33,10 +36,9 @@ def to_active_key(keys: KeyRing) -> Transform:
 
     def transform(model: type[Any], field: str, owner_id: Any, row_id: Any, value: Any) -> Any:
         if _is_ciphertext(value):
-            if keys.key_id_of(value) == keys.active:
+            if keys.key_id_of(_as_text(value)) == keys.active:
                 return value
-            plain = keys.decrypt(value, associated_data(model, field, owner_id, row_id))
-            value = json.loads(plain) if field in JSON_FIELDS else plain
+            value = decrypt_value(keys, model, field, owner_id, row_id, value)
         return encrypt_value(keys, model, field, owner_id, row_id, value)
 
     return transform
@@ -48,8 +50,7 @@ def to_plaintext(keys: KeyRing) -> Transform:
     def transform(model: type[Any], field: str, owner_id: Any, row_id: Any, value: Any) -> Any:
         if not _is_ciphertext(value):
             return value
-        plain = keys.decrypt(value, associated_data(model, field, owner_id, row_id))
-        return json.loads(plain) if field in JSON_FIELDS else plain
+        return decrypt_value(keys, model, field, owner_id, row_id, value)
 
     return transform
 
@@ -59,17 +60,15 @@ def rewrite_all(connection: Connection, transform: Transform) -> Counter[str]:
     changed: Counter[str] = Counter()
     for model, fields in ENCRYPTED_FIELDS.items():
         table = model.__table__
-        owner = table.c.owner_id if "owner_id" in table.c else table.c.id
-        key_columns = [
-            table.c[name] for name in (("owner_id", "id") if "owner_id" in table.c else ("id",))
-        ]
+        owner_name, row_name = IDENTITY[model]
+        key_columns = list(table.primary_key.columns)
+        # Compare-and-set on the row's version where it has one (JSON cannot be compared).
+        guard = table.c.version if "version" in table.c else None
         last: tuple[Any, ...] | None = None
         while True:
-            # Compare-and-set on the row's version where it has one (JSON cannot be compared).
-            guard = table.c.version if "version" in table.c else None
             query = select(
-                owner,
-                table.c.id,
+                table.c[owner_name],
+                table.c[row_name],
                 *key_columns,
                 *(table.c[f] for f in fields),
                 *([guard] if guard is not None else []),

@@ -12,7 +12,10 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from app.auth import service as auth_service
+from app.models import metadata
 from tests.conftest import TEST_SECRET
 from tests.factories import (
     PASSWORD,
@@ -142,15 +145,17 @@ def test_register_without_password_is_422(client: TestClient) -> None:
 # --- login --------------------------------------------------------------------------------
 
 
-def test_login_answers_a_bearer_token_pair(client: TestClient) -> None:
+def test_login_answers_a_bearer_token_pair(client: TestClient, app: FastAPI) -> None:
     ana = register(client)
     response = token_response(client, ana.email.upper(), PASSWORD)
     assert response.status_code == 200, response.text
     tokens = response.json()
     assert set(tokens) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert tokens["token_type"] == "bearer"
-    assert isinstance(tokens["expires_in"], int)
-    assert 0 < tokens["expires_in"] <= 3600
+    assert tokens["expires_in"] == app.state.settings.access_token_minutes * 60
+    # The token itself lives exactly as long as `expires_in` says.
+    claims = claims_of(tokens["access_token"])
+    assert claims["exp"] - claims["iat"] == tokens["expires_in"]
     assert tokens["refresh_token"] != tokens["access_token"]
     assert_accepted(client, tokens["access_token"])
 
@@ -281,13 +286,14 @@ def refresh(client: TestClient, refresh_token: str) -> Any:
     return client.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
 
 
-def test_refresh_rotates_the_pair(client: TestClient) -> None:
+def test_refresh_rotates_the_pair(client: TestClient, app: FastAPI) -> None:
     ana = register(client)
     first = login(client, ana.email)
     response = refresh(client, first["refresh_token"])
     assert response.status_code == 200, response.text
     second = response.json()
     assert second["token_type"] == "bearer"
+    assert second["expires_in"] == app.state.settings.access_token_minutes * 60
     assert second["refresh_token"] != first["refresh_token"]
     assert_accepted(client, second["access_token"])
     # The new refresh token is good for another turn.
@@ -310,6 +316,25 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_family(client: TestClie
     # Another login of the same account is a different family and keeps working.
     assert_accepted(client, ana.headers["Authorization"].removeprefix("Bearer "))
     assert refresh(client, ana.refresh_token).status_code == 200
+
+
+def test_a_refresh_token_expires_exactly_at_the_end_of_its_lifetime(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = register(client)
+    issued = datetime.now(UTC).replace(microsecond=0)
+    lifetime = timedelta(days=app.state.settings.refresh_token_days)
+    monkeypatch.setattr(auth_service, "utcnow", lambda: issued)
+    used_in_time, used_too_late = login(client, ana.email), login(client, ana.email)
+
+    monkeypatch.setattr(
+        auth_service, "utcnow", lambda: issued + lifetime - timedelta(microseconds=1)
+    )
+    assert refresh(client, used_in_time["refresh_token"]).status_code == 200
+    monkeypatch.setattr(auth_service, "utcnow", lambda: issued + lifetime)
+    expired = refresh(client, used_too_late["refresh_token"])
+    assert_problem(expired, 401)
+    assert expired.json()["detail"] == "The refresh token has expired"
 
 
 @pytest.mark.parametrize(
@@ -374,22 +399,58 @@ def test_logout_with_an_unknown_token_is_refused(client: TestClient) -> None:
 # --- throttling ----------------------------------------------------------------------------
 
 
-def test_ten_failed_logins_throttle_the_account(client: TestClient) -> None:
+def first_failure(app: FastAPI, account: Account) -> datetime:
+    failures = metadata.tables["login_failures"]
+    with app.state.engine.connect() as connection:
+        at: datetime = connection.execute(
+            select(failures.c.failed_at)
+            .where(failures.c.owner_id == uuid.UUID(account.id))
+            .order_by(failures.c.failed_at)
+            .limit(1)
+        ).scalar_one()
+    return at
+
+
+def test_ten_failed_logins_throttle_the_account(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ana = register(client)
     bob = register(client, name="Bob")
     for _ in range(10):
         assert_problem(token_response(client, ana.email, "wrong password!"), 401)
 
+    # A minute after the first failure, the window has 14 minutes left (and a second).
+    window = timedelta(minutes=app.state.settings.login_window_minutes)
+    minute_later = first_failure(app, ana) + timedelta(minutes=1)
+    monkeypatch.setattr(auth_service, "utcnow", lambda: minute_later)
     right = token_response(client, ana.email, PASSWORD)
     assert_problem(right, 429)
-    retry_after = int(right.headers["retry-after"])
-    assert 1 <= retry_after <= 15 * 60
+    assert int(right.headers["retry-after"]) == (window - timedelta(minutes=1)).seconds + 1
     assert "access_token" not in right.json()
     assert_problem(token_response(client, ana.email, "wrong password!"), 429)
 
     # Other accounts are unaffected, and so are tokens Ana already holds.
     assert login(client, bob.email)["access_token"]
     assert client.get("/v1/me", headers=ana.headers).status_code == 200
+
+
+def test_the_login_throttle_ends_exactly_when_its_window_does(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = register(client)
+    for _ in range(10):
+        assert_problem(token_response(client, ana.email, "wrong password!"), 401)
+    window_ends = first_failure(app, ana) + timedelta(
+        minutes=app.state.settings.login_window_minutes
+    )
+    # The first failure still counts at the window's last instant ...
+    monkeypatch.setattr(auth_service, "utcnow", lambda: window_ends)
+    last_instant = token_response(client, ana.email, PASSWORD)
+    assert_problem(last_instant, 429)
+    assert last_instant.headers["retry-after"] == "1"
+    # ... and not a microsecond later: nine failures are not enough.
+    monkeypatch.setattr(auth_service, "utcnow", lambda: window_ends + timedelta(microseconds=1))
+    assert token_response(client, ana.email, PASSWORD).status_code == 200
 
 
 def test_nine_failed_logins_do_not_throttle(client: TestClient) -> None:

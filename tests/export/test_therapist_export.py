@@ -122,6 +122,25 @@ def test_the_fhir_export_has_an_observation_per_shared_entry(
     assert_no_private_text(response.content)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_therapists_export_never_carries_the_clients_email(
+    client: TestClient, practice: Practice, fmt: str
+) -> None:
+    response = therapist_export(client, practice.full, practice.ana.id, fmt)
+    assert response.status_code == 200, response.text
+    assert practice.ana.email.split("@")[0].encode() not in response.content.lower()
+
+
+def test_only_the_clients_own_export_carries_their_email(
+    client: TestClient, practice: Practice
+) -> None:
+    """The control for the test above: the email is there to be left out."""
+    own = client.get("/v1/export", headers=practice.ana.headers)
+    assert own.json()["account"]["email"] == practice.ana.email
+    shared = therapist_export(client, practice.full, practice.ana.id, "json")
+    assert json.loads(shared.content)["account"].keys() == {"id", "display_name", "timezone"}
+
+
 def test_the_range_applies_to_a_therapists_export(client: TestClient, practice: Practice) -> None:
     window = {"from": "2026-10-01T00:00:00Z", "to": "2026-10-03T00:00:00Z"}
     response = therapist_export(client, practice.full, practice.ana.id, "json", **window)
