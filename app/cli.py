@@ -36,6 +36,26 @@ def rotate_keys() -> None:
     print("done: keys other than the active one can now be removed")
 
 
+def invite_therapist(email: str) -> None:
+    """Make a single-use invitation for `email` to open a therapist account (needed when
+    THERAPIST_SIGNUP=invite) and print its code: only its keyed hash is stored."""
+    from sqlmodel import Session
+
+    from app.auth.service import INVITATION_VALIDITY, invite_therapist
+    from app.core.database.engine import create_db_engine
+    from app.core.settings import get_settings
+
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    with Session(engine) as session:
+        code = invite_therapist(session, email, settings)
+        session.commit()
+    engine.dispose()
+    print(code)
+    days = INVITATION_VALIDITY.days
+    print(f"valid {days} days, once, for {email.strip().lower()}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -44,11 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "rotate-keys", help="re-encrypt every stored ciphertext with the active key"
     )
+    invite = commands.add_parser(
+        "invite-therapist", help="print a single-use code to register a therapist account"
+    )
+    invite.add_argument("email")
     args = parser.parse_args(argv)
     if args.command == "export-openapi":
         export_openapi(args.target)
     elif args.command == "rotate-keys":
         rotate_keys()
+    elif args.command == "invite-therapist":
+        invite_therapist(args.email)
     return 0
 
 

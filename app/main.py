@@ -28,6 +28,8 @@ from app.entries.router import router as entries_router
 from app.export.router import router as export_router
 from app.focus_areas.router import router as focus_areas_router
 from app.health.router import router as health_router
+from app.mail.outbox import install_outbox_wakeup
+from app.mail.sender import MailSender
 from app.measures.router import router as measures_router
 from app.people.router import router as people_router
 from app.portal import pages as portal_pages
@@ -92,11 +94,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_change_log()
     install_field_encryption()
     keys = KeyRing.from_settings(settings)
+    install_outbox_wakeup()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        # Every instance sends the outbox's mail; a claim keeps two from sending one message.
+        mail_sender = MailSender(engines, settings)
+        mail_sender.start()
+        try:
+            yield
+        finally:
+            await mail_sender.stop()
+            engine.dispose()
 
     app = FastAPI(
         title="IPT Diary API",

@@ -5,10 +5,13 @@ the schema under test is the one production gets. Tests isolate themselves by re
 their own accounts; nothing is truncated between tests.
 """
 
+import atexit
 import os
 
 os.environ["ENVIRONMENT"] = "test"  # before any app import: no production secret checks
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +98,11 @@ def database_url(backend: str, empty_database_factory: object) -> str:
     return str(url)
 
 
+# One folder per run (per xdist worker), removed when the run ends.
+_MAIL_DIR = Path(tempfile.mkdtemp(prefix="ipt-diary-test-mail-"))
+atexit.register(shutil.rmtree, _MAIL_DIR, ignore_errors=True)
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
@@ -102,6 +110,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         # Off by default: a test of the limit builds its own app with one.
         "rate_limit_per_minute": 0,
+        # Registration mails a code: without SMTP_URL, to files, kept out of the work tree.
+        "mail_dir": _MAIL_DIR,
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 

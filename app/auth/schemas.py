@@ -39,6 +39,10 @@ DisplayName = Annotated[
     ),
 ]
 Password = Annotated[str, Field(min_length=10, max_length=128, examples=["correct horse battery"])]
+Email = Annotated[EmailStr, Field(max_length=254, examples=["ana@example.org"])]
+# Ten letters and digits as mailed (dashes, spaces and case are ignored); a code is checked
+# against the ones the API issued, so a well-formed one can still be wrong (422).
+Code = Annotated[str, Field(min_length=10, max_length=32, examples=["7K3QD-M9XTB"])]
 
 
 class Strict(BaseModel):
@@ -46,15 +50,43 @@ class Strict(BaseModel):
 
 
 class UserRegister(Strict):
-    email: EmailStr = Field(max_length=254, examples=["ana@example.org"])
+    email: Email
     password: Password
     role: Role = Role.client
     display_name: DisplayName = Field(examples=["Ana"])
     timezone: TimeZoneName = "UTC"
+    invitation_code: Code | None = Field(
+        default=None,
+        description="Required for a therapist account when the service only admits invited "
+        "therapists: the code the operator made for this email address. Single use; "
+        "without a valid one the answer is 403. Ignored for a client account.",
+    )
 
 
 class UserPublic(UserBase):
     id: uuid.UUID
+    email_verified: bool = Field(
+        description="Whether the account's owner has entered a code mailed to its address"
+    )
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=128)
+    new_password: Password
+
+
+class PasswordResetRequest(Strict):
+    email: Email
+
+
+class PasswordResetConfirm(Strict):
+    email: Email
+    code: Code = Field(description="The code mailed to the address, valid 30 minutes, once")
+    new_password: Password
+
+
+class EmailVerification(Strict):
+    code: Code = Field(description="The code mailed to the account's address at registration")
 
 
 class UserUpdate(Strict):

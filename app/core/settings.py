@@ -1,6 +1,7 @@
 """Runtime configuration, read once from environment variables."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # Memory per worker for summary answers kept until the diary changes; 0 keeps none.
     summary_answers_mb: int = Field(default=16, ge=0)
+
+    # Mail (DESIGN §10): `smtp://user:password@host:port` (STARTTLS when the server offers
+    # it) or `smtps://…` (TLS from the start). Empty: each message is written to MAIL_DIR as
+    # an .eml file instead, so development needs no mail server.
+    smtp_url: SecretStr = SecretStr("")
+    mail_from: str = "IPT Diary <no-reply@localhost>"
+    mail_dir: Path = Path("var/mail")
+    # What the mails' links start with: a link the app opens, e.g. ipt-diary://reset?code=…
+    app_link_base: str = "ipt-diary://"
+    # invite: a therapist account needs an invitation code (`python -m app.cli invite-therapist`).
+    therapist_signup: Literal["open", "invite"] = "open"
 
     helpline_text: str = (
         "If you are thinking about harming yourself or feel unsafe, please contact your "

@@ -1,6 +1,6 @@
 """Table models. Importing this package registers every table on `metadata`."""
 
-from app.models import access, account, diary, safety, sync, therapy
+from app.models import access, account, diary, mail, safety, sync, therapy
 from app.models.base import metadata
 
-__all__ = ["access", "account", "diary", "metadata", "safety", "sync", "therapy"]
+__all__ = ["access", "account", "diary", "mail", "metadata", "safety", "sync", "therapy"]

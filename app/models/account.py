@@ -1,10 +1,11 @@
-"""Accounts, login families, refresh tokens and failed-login records."""
+"""Accounts, login families, refresh tokens, failed-login records, the single-use codes
+mailed to an account, therapist invitations and request throttles."""
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, String
+from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, String, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import Ciphertext, UTCDateTime, enum_column, new_id, utcnow
@@ -30,6 +31,8 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     # The client's change sequence: every diary write takes the next numbers (app.sync).
     change_seq: int = Field(default=0, sa_type=BigInteger)
+    # Set when the owner proves they read mail at `email` (a verification or reset code).
+    email_verified: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -90,3 +93,51 @@ class RateWindow(SQLModel, table=True):
     owner_id: uuid.UUID = Field(primary_key=True)
     minute: int = Field(primary_key=True, sa_type=BigInteger, description="Unix time // 60")
     requests: int = 0
+
+
+class CodePurpose(StrEnum):
+    password_reset = "password_reset"  # noqa: S105 - a name, not a secret
+    email_verification = "email_verification"
+
+
+class AccountCode(SQLModel, table=True):
+    """A single-use code mailed to the account's address, kept only as a keyed hash."""
+
+    __tablename__ = "account_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),
+        Index("ix_account_codes_owner_id_purpose", "owner_id", "purpose"),
+    )
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    purpose: CodePurpose = Field(sa_type=enum_column(CodePurpose))
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TherapistInvitation(SQLModel, table=True):
+    """An operator's invitation for one address to open a therapist account (THERAPIST_SIGNUP
+    =invite). No account owns it yet: it is looked up by its code's keyed hash."""
+
+    __tablename__ = "therapist_invitations"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    email: str = Field(max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RequestThrottle(SQLModel, table=True):
+    """Requests counted against one key (a keyed hash of an address or a client IP, never the
+    value itself) in one fixed window, shared by every instance."""
+
+    __tablename__ = "request_throttles"
+
+    key_hash: str = Field(primary_key=True, max_length=64)
+    window: int = Field(primary_key=True, sa_type=BigInteger, description="Unix time // length")
+    hits: int = 0

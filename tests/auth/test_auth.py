@@ -26,7 +26,7 @@ from tests.factories import (
     register,
 )
 
-PUBLIC_ACCOUNT_FIELDS = {"id", "email", "role", "display_name", "timezone"}
+PUBLIC_ACCOUNT_FIELDS = {"id", "email", "role", "display_name", "timezone", "email_verified"}
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -26,9 +26,15 @@ from tests.factories import Account, create_entry, create_focus_area, create_per
 # - Rules across fields: `dispute_stage` only for a role dispute; 9 answers for a PHQ-9 and 7
 #   for a GAD-7; a share's `expires_at` in the future; an import's references between its
 #   own rows; an email address that can receive mail (not `.local`, `.test`, `localhost`…).
+# - A mailed code must be one the API sent (→ 422); a password change needs the current
+#   password (→ 403); a reset request is throttled per address (→ 429).
 SEMANTIC_PARAMETERS = {"cursor", "since", "If-Match"}
 SEMANTIC_BODIES = {
-    ("POST", "/v1/auth/register"),  # a deliverable email address
+    ("POST", "/v1/auth/register"),  # a deliverable email address; an invitation code
+    ("POST", "/v1/auth/password-reset"),  # a deliverable email address; throttled
+    ("POST", "/v1/auth/password-reset/confirm"),  # a mailed code
+    ("POST", "/v1/auth/verify-email"),  # a mailed code
+    ("POST", "/v1/me/password"),  # the current password
     ("POST", "/v1/focus-areas"),  # person ids; dispute_stage
     ("POST", "/v1/entries"),  # person, focus-area ids
     ("POST", "/v1/measures"),  # answers per instrument

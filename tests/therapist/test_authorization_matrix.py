@@ -69,6 +69,10 @@ Rule = dict[str, int | str]
 PUBLIC: Rule = dict.fromkeys(IDENTITIES, OK)
 # The caller's own account, whatever its role.
 ACCOUNT: Rule = {**dict.fromkeys(IDENTITIES, OK), ANONYMOUS: 401}
+WRONG = "AAAAA-BBBBB"  # a code of the right shape that was never issued
+WRONG_SECRET: Rule = {**dict.fromkeys(IDENTITIES, 403), ANONYMOUS: 401}
+WRONG_CODE: Rule = {**dict.fromkeys(IDENTITIES, 422), ANONYMOUS: 401}
+PUBLIC_WRONG_CODE: Rule = dict.fromkeys(IDENTITIES, 422)
 # A client's own collection: each client reads and adds to its own; therapists never.
 CLIENT_COLLECTION: Rule = {
     **dict.fromkeys(CLIENTS, OK),
@@ -102,6 +106,12 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     "/v1/auth/logout": (PUBLIC, {"POST"}),
     "/v1/emotions": (PUBLIC, {"GET"}),
     "/v1/me": (ACCOUNT, {"GET", "PATCH", "DELETE"}),
+    # Called with a wrong current password or code: the same refusal for every account.
+    "/v1/me/password": (WRONG_SECRET, {"POST"}),
+    "/v1/auth/verify-email": (WRONG_CODE, {"POST"}),
+    # No enumeration: the same answer whoever calls, for any address.
+    "/v1/auth/password-reset": (PUBLIC, {"POST"}),
+    "/v1/auth/password-reset/confirm": (PUBLIC_WRONG_CODE, {"POST"}),
     "/v1/people": (CLIENT_COLLECTION, {"GET", "POST"}),
     "/v1/people/{person_id}": (CLIENT_OBJECT, {"GET", "PATCH", "DELETE"}),
     "/v1/focus-areas": (CLIENT_COLLECTION, {"GET", "POST"}),
@@ -299,6 +309,17 @@ BODIES: dict[tuple[str, str], Callable[[World], Kwargs]] = {
     ("POST", "/v1/auth/logout"): lambda w: {"json": {"refresh_token": w.logout_token}},
     ("PATCH", "/v1/me"): lambda w: {"json": {"timezone": "UTC"}},
     ("DELETE", "/v1/me"): lambda w: {"json": {"password": PASSWORD}},
+    ("POST", "/v1/me/password"): lambda w: {
+        "json": {"current_password": "not the password", "new_password": "a new long passphrase"}
+    },
+    ("POST", "/v1/auth/verify-email"): lambda w: {"json": {"code": WRONG}},
+    # An address of its own each time: five requests for one address are throttled.
+    ("POST", "/v1/auth/password-reset"): lambda w: {
+        "json": {"email": f"reset-{uuid.uuid4().hex[:12]}@example.org"}
+    },
+    ("POST", "/v1/auth/password-reset/confirm"): lambda w: {
+        "json": {"email": w.other.email, "code": WRONG, "new_password": "a new long passphrase"}
+    },
     ("POST", "/v1/people"): lambda w: {"json": person_body()},
     ("PATCH", "/v1/people/{person_id}"): lambda w: {"json": {"closeness": 1}},
     ("POST", "/v1/focus-areas"): lambda w: {"json": focus_area_body(status="resolved")},

@@ -1,0 +1,74 @@
+"""Throttles of the account routes a caller reaches without logging in (or with a code to
+guess): requests counted per key in fixed 15-minute windows, in the database so every
+instance agrees. A key is a keyed hash of what it counts (an address, a client's IP, an
+account), never the value: the table holds no address."""
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from app.core.errors import TooManyRequests
+from app.core.settings import Settings
+from app.models.account import RequestThrottle
+
+WINDOW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str
+    per_window: int
+
+
+RESET_PER_ADDRESS = Limit("password-reset/address", 5)
+RESET_PER_CLIENT = Limit("password-reset/client", 30)
+CONFIRM_PER_ADDRESS = Limit("password-reset-confirm/address", 10)
+CONFIRM_PER_CLIENT = Limit("password-reset-confirm/client", 30)
+VERIFY_PER_ACCOUNT = Limit("verify-email/account", 10)
+
+
+class Throttled(TooManyRequests):
+    keeps_writes = True  # the request just counted stays counted
+
+
+def take(session: Session, limit: Limit, value: str, settings: Settings) -> None:
+    """Count one request against `value`; 429 once the window holds more than the limit."""
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    key = hmac.new(
+        settings.secret_key.get_secret_value().encode(),
+        f"{limit.name}|{value}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    dialect = session.get_bind().dialect.name
+    hits = session.execute(_COUNT[dialect], {"key_hash": key, "window": window}).scalar_one()
+    if hits == 1:  # the key's first request of this window: its older windows are over
+        session.execute(_FORGET_OLDER, {"key_hash": key, "window": window})
+    if hits > limit.per_window:
+        retry_after = int((window + 1) * WINDOW_SECONDS - now) + 1
+        raise Throttled("Too many attempts; try again later", retry_after)
+
+
+_throttles = RequestThrottle.__table__  # type: ignore[attr-defined]
+_FORGET_OLDER = delete(_throttles).where(
+    _throttles.c.key_hash == bindparam("key_hash"), _throttles.c.window < bindparam("window")
+)
+
+
+def _count(dialect: Any) -> Any:
+    insert = dialect.insert(_throttles).values(
+        key_hash=bindparam("key_hash"), window=bindparam("window"), hits=1
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[_throttles.c.key_hash, _throttles.c.window],
+        set_={"hits": _throttles.c.hits + 1},
+    ).returning(_throttles.c.hits)
+
+
+_COUNT = {"postgresql": _count(postgresql), "sqlite": _count(sqlite)}
