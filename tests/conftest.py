@@ -6,6 +6,8 @@ their own accounts; nothing is truncated between tests.
 """
 
 import atexit
+import io
+import logging
 import os
 
 os.environ["ENVIRONMENT"] = "test"  # before any app import: no production secret checks
@@ -23,6 +25,7 @@ from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.observability import ACCESS_LOGGER, JsonFormatter
 from app.core.settings import Settings
 from app.main import create_app
 
@@ -134,3 +137,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("!", "PostgreSQL tests SKIPPED", red=True, bold=True)
         terminalreporter.write_line(_skipped_postgres[0])
         terminalreporter.write_line("Start it, or set TEST_POSTGRES_DSN, to run the whole suite.")
+
+
+@pytest.fixture
+def logged_requests() -> Iterator[io.StringIO]:
+    """The access log's JSON lines written during the test (to check what it never holds)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)

@@ -2,14 +2,10 @@
 tests/core/test_rate_limit.py)."""
 
 import io
-import logging
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
-from app.core.observability import ACCESS_LOGGER, JsonFormatter
 from app.main import create_app
 from tests.conftest import make_settings
 from tests.factories import create_entry, register
@@ -17,19 +13,8 @@ from tests.factories import create_entry, register
 CANARY = "Canary9d2e"
 
 
-@pytest.fixture
-def access_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(ACCESS_LOGGER)
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
-
-
 def test_a_canary_in_body_path_and_query_never_reaches_logs_or_metrics(
-    client: TestClient, access_log: io.StringIO
+    client: TestClient, logged_requests: io.StringIO
 ) -> None:
     ana = register(client, name=CANARY)
     entry = create_entry(client, ana, event=f"{CANARY} body")
@@ -40,7 +25,7 @@ def test_a_canary_in_body_path_and_query_never_reaches_logs_or_metrics(
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
 
-    logged = access_log.getvalue()
+    logged = logged_requests.getvalue()
     assert '"route":"/v1/entries/{entry_id}"' in logged
     assert '"route":"unmatched"' in logged
     assert 'http_requests_total{method="GET",route="/v1/entries",status="200"}' in metrics.text

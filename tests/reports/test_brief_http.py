@@ -3,10 +3,8 @@ HTML to look at and as a PDF to download, whose numbers are the summaries' numbe
 never shows what the reader may not see (DESIGN §8)."""
 
 import io
-import logging
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +15,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.observability import ACCESS_LOGGER, JsonFormatter
 from tests.factories import (
     Account,
     assert_problem,
@@ -93,17 +90,6 @@ def diary(app: FastAPI) -> Diary:
         share_with(http, ana, summaries, "summaries")
         stranger = register(http, role="therapist", name="Dr Stranger")
         return Diary(ana, full, summaries, stranger, last)
-
-
-@pytest.fixture
-def access_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(ACCESS_LOGGER)
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
 
 
 def brief(client: TestClient, reader: Account, diary: Diary, **params: str) -> Any:
@@ -192,18 +178,18 @@ def test_a_full_share_reads_the_text_but_never_a_private_entry(
 
 
 def test_a_summaries_share_shows_no_text_at_all(
-    client: TestClient, diary: Diary, access_log: io.StringIO
+    client: TestClient, diary: Diary, logged_requests: io.StringIO
 ) -> None:
     html = brief(client, diary.summaries, diary)
     pdf = brief(client, diary.summaries, diary, format="pdf")
     assert (html.status_code, pdf.status_code) == (200, 200)
     metrics = client.get("/metrics").text
 
-    for document in (html.text, pdf_text(pdf.content), access_log.getvalue(), metrics):
+    for document in (html.text, pdf_text(pdf.content), logged_requests.getvalue(), metrics):
         for canary in (*TEXT_CANARIES, PRIVATE_CANARY):
             assert canary not in document
     assert "Lowest-mood entries" not in html.text
-    assert diary.ana.id not in access_log.getvalue() + metrics
+    assert diary.ana.id not in logged_requests.getvalue() + metrics
 
 
 def test_the_private_entry_weighs_only_in_the_clients_own_brief(
