@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.auth.router import auth_router, me_router
+from app.calendar.router import router as calendar_router
 from app.core import idempotency
 from app.core.authentication import AuthenticationMiddleware
 from app.core.change_log import install_change_log
@@ -31,9 +32,11 @@ from app.health.router import router as health_router
 from app.mail.outbox import install_outbox_wakeup
 from app.mail.sender import MailSender
 from app.measures.router import router as measures_router
+from app.measures.router import schedule_router as measure_schedule_router
 from app.people.router import router as people_router
 from app.portal import pages as portal_pages
 from app.portal.router import router as portal_router
+from app.reminders.router import router as reminders_router
 from app.reports import render as brief_render
 from app.reports.router import router as reports_router
 from app.safety.router import router as safety_router
@@ -134,7 +137,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         emotions_router,
         sessions_router,
         measures_router,
+        measure_schedule_router,
         safety_router,
+        reminders_router,
+        calendar_router,
         reports_router,
         me_router,
         auth_router,

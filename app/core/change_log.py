@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.models.account import User
 from app.models.base import utcnow
 from app.models.diary import Entry, FocusArea, Person
+from app.models.reminders import Reminder
 from app.models.safety import SafetyEvent
 from app.models.sync import ChangeLogEntry
 from app.models.therapy import Measure, TherapySession
@@ -30,6 +31,7 @@ SYNCED_TYPES: dict[type[Any], str] = {
     TherapySession: "session",
     Measure: "measure",
     SafetyEvent: "safety_event",
+    Reminder: "reminder",
 }
 
 Change = tuple[uuid.UUID, str, uuid.UUID, datetime | None]  # owner, type, id, deleted_at

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     mail_dir: Path = Path("var/mail")
     # What the mails' links start with: a link the app opens, e.g. ipt-diary://reset?code=…
     app_link_base: str = "ipt-diary://"
+    # Where the service is reached from outside, e.g. https://diary.example.org: what a
+    # calendar feed's address starts with. Empty: the address the request came to.
+    public_base_url: str = ""
     # invite: a therapist account needs an invitation code (`python -m app.cli invite-therapist`).
     therapist_signup: Literal["open", "invite"] = "open"
 

@@ -9,12 +9,12 @@ from typing import Any
 import orjson
 
 from app.export.source import DiarySource
+from app.measures.instruments import spec_of
 from app.models.base import utcnow
 
 FORMAT_VERSION = 2
 FHIR_SYSTEM = "https://ipt-diary.example/fhir/CodeSystem"
 LOINC = "http://loinc.org"
-LOINC_TOTALS = {"phq9": ("44261-6", "PHQ-9 total score"), "gad7": ("70274-6", "GAD-7 total score")}
 CSV_COLUMNS = (
     "id", "local_date", "local_time", "occurred_at", "mood", "event", "event_type",
     "focus_area", "people", "emotions", "tags", "private",
@@ -39,6 +39,7 @@ def json_document(source: DiarySource) -> Iterator[bytes]:
         "focus_areas": list(source.focus_areas()),
         "sessions": list(source.sessions()),
         "measures": list(source.measures()),
+        "reminders": list(source.reminders()),
     }
     yield _dumps(head)[:-1] + b',"entries":['
     first = True
@@ -155,13 +156,12 @@ def fhir_bundle(source: DiarySource) -> Iterator[bytes]:
             }
         )
     for measure in source.measures():
-        code, display = LOINC_TOTALS[measure["instrument"]]
         yield b"," + _entry(
             {
                 "resourceType": "Observation",
                 "id": str(measure["id"]),
                 "status": "final",
-                "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+                "code": _measure_code(measure["instrument"]),
                 "subject": patient,
                 "effectiveDateTime": measure["completed_at"],
                 "valueInteger": measure["total"],
@@ -173,6 +173,15 @@ def fhir_bundle(source: DiarySource) -> Iterator[bytes]:
             b"," + _entry(_mood_observation(entry, patient, problem_areas)) for entry in batch
         )
     yield b"]}"
+
+
+def _measure_code(instrument: str) -> dict[str, Any]:
+    """LOINC's code for the instrument's total where LOINC has one, else ours."""
+    spec = spec_of(instrument)
+    if spec.loinc_total is None:
+        return _concept("instrument-total", spec.code, f"{spec.name} total score")
+    coding = {"system": LOINC, "code": spec.loinc_total.code, "display": spec.loinc_total.display}
+    return {"coding": [coding]}
 
 
 def _mood_observation(

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,9 +13,15 @@ from app.core.errors import InvalidField, ValidationFailed
 from app.core.scoping import OwnerScope
 from app.emotions.vocabulary import is_custom
 from app.entries.schemas import emotion_people_problem
-from app.export.schemas import ExportDocument, ImportCounts, ImportedEntry, ImportResult
+from app.export.schemas import (
+    ExportDocument,
+    ImportCounts,
+    ImportedEntry,
+    ImportedReminder,
+    ImportResult,
+)
 from app.focus_areas.schemas import problem_area_mismatch
-from app.measures import scoring
+from app.measures.instruments import spec_of
 from app.models.diary import (
     Entry,
     EntryEmotion,
@@ -25,7 +32,10 @@ from app.models.diary import (
     Person,
     wall_clock,
 )
+from app.models.reminders import Reminder
 from app.models.therapy import Measure, TherapySession
+from app.reminders import recurrence
+from app.reminders.service import MAX_REMINDERS
 from app.sessions.schemas import phase_for
 
 MAX_ACTIVE_FOCUS_AREAS = 2
@@ -95,9 +105,20 @@ def _problems(session: Session, scope: OwnerScope, document: ExportDocument) -> 
         if holder != therapy_session.id:
             refuse(f"sessions.{index}.number", f"session {therapy_session.number} already exists")
     for index, measure in enumerate(document.measures):
-        problem = scoring.answers_problem(measure.instrument, measure.answers)
+        problem = spec_of(measure.instrument).answers_problem(measure.answers)
         if problem:
             refuse(f"measures.{index}.answers{problem[0]}", problem[1])
+    for index, reminder in enumerate(document.reminders):
+        if _first_day(reminder) is None:
+            refuse(f"reminders.{index}.rrule", f"never occurs on or after {reminder.starts_on}")
+    kept = session.exec(
+        select(func.count()).where(
+            *scope.conditions(Reminder),
+            col(Reminder.id).not_in({r.id for r in document.reminders} or {uuid.UUID(int=0)}),
+        )
+    ).one()
+    if kept + len(document.reminders) > MAX_REMINDERS:
+        refuse("reminders", f"would leave more than {MAX_REMINDERS} reminders")
     for index, entry in enumerate(document.entries):
         if entry.focus_area_id is not None and entry.focus_area_id not in areas:
             refuse(f"entries.{index}.focus_area_id", f"no focus area with id {entry.focus_area_id}")
@@ -110,6 +131,12 @@ def _problems(session: Session, scope: OwnerScope, document: ExportDocument) -> 
         if problem:
             refuse(f"entries.{index}.{problem[0]}", problem[1])
     return problems
+
+
+def _first_day(reminder: ImportedReminder) -> date | None:
+    return recurrence.first_day(
+        reminder.rrule, reminder.starts_on, reminder.local_time, reminder.timezone
+    )
 
 
 def import_document(session: Session, scope: OwnerScope, document: ExportDocument) -> ImportResult:
@@ -159,8 +186,14 @@ def import_document(session: Session, scope: OwnerScope, document: ExportDocumen
         document.measures,
         lambda m: (
             plain(m)
-            | dict(zip(("total", "severity"), scoring.score(m.instrument, m.answers), strict=True))
+            | dict(zip(("total", "severity"), spec_of(m.instrument).score(m.answers), strict=True))
         ),
+    )
+    add(
+        "reminders",
+        Reminder,
+        document.reminders,
+        lambda r: plain(r) | {"starts_on": _first_day(r)},
     )
     # Entries of a format 1 document were exported in UTC: they take the account's zone, as
     # the entries of the time did when they learnt their own (migration 0009).

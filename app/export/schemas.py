@@ -7,10 +7,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import SQLModel
 
+from app.auth.schemas import TimeZoneName
 from app.core.errors import problem_responses
 from app.entries.schemas import Communication, EmotionIn, EntryPersonIn
+from app.measures.schemas import Answers
 from app.models.diary import EntryBase, FocusAreaBase, PersonBase, UTCInstant
-from app.models.therapy import Answer, MeasureBase, TherapySessionBase
+from app.models.reminders import ReminderBase
+from app.models.therapy import MeasureBase, TherapySessionBase
+from app.reminders.schemas import RecurrenceRule, StartDate
+from app.reminders.service import MAX_REMINDERS
 
 
 class ExportFormat(StrEnum):
@@ -74,7 +79,13 @@ class ImportedSession(TherapySessionBase, _Imported):
 
 
 class ImportedMeasure(MeasureBase, _Imported):
-    answers: list[Answer] = Field(min_length=7, max_length=9)
+    answers: Answers
+
+
+class ImportedReminder(ReminderBase, _Imported):
+    rrule: RecurrenceRule
+    timezone: TimeZoneName
+    starts_on: StartDate
 
 
 class ExportDocument(BaseModel):
@@ -90,6 +101,7 @@ class ExportDocument(BaseModel):
     focus_areas: list[ImportedFocusArea] = Field(default_factory=list)
     sessions: list[ImportedSession] = Field(default_factory=list)
     measures: list[ImportedMeasure] = Field(default_factory=list)
+    reminders: list[ImportedReminder] = Field(default_factory=list, max_length=MAX_REMINDERS)
     entries: list[ImportedEntry] = Field(default_factory=list)
 
 
@@ -98,6 +110,7 @@ class ImportCounts(BaseModel):
     focus_areas: int
     sessions: int
     measures: int
+    reminders: int
     entries: int
 
 

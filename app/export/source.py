@@ -23,6 +23,7 @@ from app.core.timerange import TimeRange
 from app.entries.projection import EntryWriter, entry_key, entry_rows
 from app.models.account import User
 from app.models.diary import Entry, FocusArea, FocusAreaPerson, Person
+from app.models.reminders import Reminder
 from app.models.therapy import Measure, TherapySession
 
 BATCH = 500  # entries per query and per streamed chunk (250 to 2,000 measured the same)
@@ -99,6 +100,16 @@ class DiarySource:
             select(Measure.__table__)  # type: ignore[attr-defined]
             .where(*self.scope.conditions(Measure))
             .order_by(col(Measure.completed_at), col(Measure.id))
+        ):
+            yield _public(dict(row._mapping))
+
+    def reminders(self) -> Iterator[dict[str, Any]]:
+        if not self.scope.include_private:  # the client's own schedule: a therapist sees none
+            return
+        for row in self.session.execute(
+            select(Reminder.__table__)  # type: ignore[attr-defined]
+            .where(*self.scope.conditions(Reminder))
+            .order_by(col(Reminder.created_at), col(Reminder.id))
         ):
             yield _public(dict(row._mapping))
 

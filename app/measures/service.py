@@ -1,4 +1,4 @@
-"""Symptom measures (PHQ-9, GAD-7), scored by the service."""
+"""Symptom and functioning measures, scored by the service from the instrument registry."""
 
 import uuid
 from typing import Any
@@ -11,19 +11,19 @@ from app.core.errors import ValidationFailed
 from app.core.pagination import keyset_page
 from app.core.scoping import OwnerScope
 from app.core.settings import Settings
-from app.measures import scoring
+from app.measures.instruments import Answers, spec_of
 from app.measures.schemas import MeasureCreate, MeasurePublic, MeasureUpdate
-from app.models.safety import SafetyReason
 from app.models.therapy import Instrument, Measure
 from app.safety import service as safety
 from app.safety.schemas import Safety, safety_notice
 
 
-def _scored(instrument: Instrument, answers: list[int]) -> dict[str, Any]:
-    problem = scoring.answers_problem(instrument, answers)
+def _scored(instrument: Instrument, answers: Answers) -> dict[str, Any]:
+    spec = spec_of(instrument)
+    problem = spec.answers_problem(answers)
     if problem:
         raise ValidationFailed.for_field(f"body.answers{problem[0]}", problem[1])
-    total, severity = scoring.score(instrument, answers)
+    total, severity = spec.score(answers)
     return {"total": total, "severity": severity}
 
 
@@ -39,9 +39,10 @@ def _answered(
     """A written measure, with the crisis resources its answers call for, kept as a safety
     event."""
     notice = None
-    if scoring.flags_self_harm(measure.instrument, measure.answers):
-        notice = safety_notice(SafetyReason.phq9_item9, settings)
-        safety.record(session, scope, SafetyReason.phq9_item9, measure_id=measure.id)
+    spec = spec_of(measure.instrument)
+    if spec.safety_item and spec.flags_safety(measure.answers):
+        notice = safety_notice(spec.safety_item.reason, settings)
+        safety.record(session, scope, spec.safety_item.reason, measure_id=measure.id)
     return public(measure, notice)
 
 

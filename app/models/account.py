@@ -33,6 +33,11 @@ class User(UserBase, table=True):
     change_seq: int = Field(default=0, sa_type=BigInteger)
     # Set when the owner proves they read mail at `email` (a verification or reset code).
     email_verified: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The keyed hash of the secret in the account's calendar feed URL (app.calendar); None
+    # until the client asks for one. Unique: the feed finds its account by it.
+    calendar_token_hash: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, unique=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

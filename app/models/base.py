@@ -2,11 +2,11 @@
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Strict, StringConstraints
+from pydantic import BeforeValidator, Strict, StringConstraints, WithJsonSchema
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import Text as Text_
@@ -51,6 +51,32 @@ def _not_a_number(value: Any) -> Any:
 
 NOT_A_NUMBER = BeforeValidator(_not_a_number)
 CalendarDate = Annotated[date, NOT_A_NUMBER]
+
+CLOCK_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+_CLOCK_TIME = re.compile(CLOCK_TIME_PATTERN)
+
+
+def _clock_time(value: Any) -> Any:
+    # Lax time parsing would also take fractions and UTC offsets: a wall-clock time has neither.
+    if isinstance(value, str) and not _CLOCK_TIME.fullmatch(value):
+        raise ValueError('must be a time of day as "HH:MM" or "HH:MM:SS", e.g. "20:00"')
+    return value
+
+
+# A time of day on the wall clock of a zone given beside it (a reminder's).
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    NOT_A_NUMBER,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": CLOCK_TIME_PATTERN,
+            "examples": ["20:00"],
+            "description": "A time of day, HH:MM or HH:MM:SS, on the wall clock of `timezone`",
+        }
+    ),
+]
 
 # Free text is stored encrypted (app.core.field_encryption): unbounded text in the database,
 # while the API still bounds the plaintext.

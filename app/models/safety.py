@@ -13,6 +13,7 @@ from app.models.base import UTCDateTime, enum_column, new_id, utcnow
 class SafetyReason(StrEnum):
     low_mood = "low_mood"
     phq9_item9 = "phq9_item9"
+    epds_item10 = "epds_item10"
 
 
 class SafetyEvent(SQLModel, table=True):

@@ -30,6 +30,8 @@ class Phase(StrEnum):
 class Instrument(StrEnum):
     phq9 = "phq9"
     gad7 = "gad7"
+    epds = "epds"
+    wsas = "wsas"
 
 
 class TherapySessionBase(SQLModel):
@@ -56,13 +58,14 @@ class TherapySession(TherapySessionBase, Versioned, table=True):
     phase: Phase = Field(sa_type=enum_column(Phase))  # always set: defaulted by the service
 
 
-# One item's score: 0 (not at all) … 3 (nearly every day), on either instrument.
-Answer = Annotated[int, Interval(ge=0, le=3), WHOLE_NUMBER, Strict()]
+# One item's score: 0 … 8 on the widest instrument (WSAS); each instrument's own range and
+# which items may be null are checked against its entry in app.measures.instruments.
+Answer = Annotated[int, Interval(ge=0, le=8), WHOLE_NUMBER, Strict()]
 
 
 class MeasureBase(SQLModel):
     instrument: Instrument = Field(sa_type=enum_column(Instrument))
-    answers: list[Answer] = Field(sa_type=JSON, description="Item scores, each 0–3, in order")
+    answers: list[Answer | None] = Field(sa_type=JSON, description="Item scores, in order")
     completed_at: UTCInstant = Field(sa_type=UTCDateTime)
 
 
@@ -77,3 +80,16 @@ class Measure(MeasureBase, Versioned, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     total: int
     severity: str = Field(max_length=32)
+
+
+class MeasureSchedule(SQLModel, table=True):
+    """How often an instrument is due, as agreed in therapy: every n sessions held, every n
+    days, or whichever comes first."""
+
+    __tablename__ = "measure_schedules"
+    __table_args__ = (ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    instrument: Instrument = Field(primary_key=True, sa_type=enum_column(Instrument))
+    every_n_sessions: int | None = None
+    every_n_days: int | None = None

@@ -25,7 +25,7 @@ BRIEF_ACTION = "reports/session-brief"
 # The list shows each client's latest PHQ-9 band and safety flag: a read, audited as such.
 LIST_ACTION = "portal/client-list"
 PAGE_SIZE = 50  # clients in the list, events in the access log
-# The safety flag: a safety event (mood ≤ 1, PHQ-9 item 9 > 0) recorded this recently.
+# The safety flag: a safety event (mood ≤ 1, a measure's safety item > 0) recorded this recently.
 SAFETY_WINDOW = timedelta(days=14)
 
 

@@ -21,13 +21,17 @@ from app.core.field_encryption import decrypt_column
 from app.core.scoping import OwnerScope, OwnerStatement
 from app.core.timerange import TimeRange
 from app.entries.projection import EntryWriter, entry_rows
+from app.measures import schedule
+from app.measures.instruments import SafetyItem as InstrumentSafetyItem
+from app.measures.instruments import spec_of
 from app.models.account import User
 from app.models.diary import EARLIEST, Entry, FocusArea, FocusStatus, Person, ProblemArea
-from app.models.therapy import Instrument, Measure
+from app.models.therapy import Measure
 from app.reports.brief_data import (
     Brief,
     CirclePerson,
     DayMood,
+    DueLine,
     EmotionCount,
     FocusAreaLine,
     IntervalLink,
@@ -45,7 +49,6 @@ from app.summaries.schemas import Bucket, PersonMood
 WINDOW = timedelta(weeks=8)  # mood over time: at least this much before the interval's end
 LONGEST_WINDOW = timedelta(weeks=26)  # a long first interval is cut to stay legible
 MEASURES_BACK = timedelta(weeks=52)
-PHQ9_ITEM9 = 8  # zero-based
 # The communication analysis, as the brief asks it (EntryPublic's `communication` keys).
 QUESTIONS = {
     "what_i_said": "What I said",
@@ -154,10 +157,12 @@ def build(
     def mark(held: HeldSession) -> SessionMark:
         return SessionMark(held.id, held.number, held.phase, held.held_at, _day(held.held_at, zone))
 
-    item9s = tuple(
-        SafetyItem("phq9_item9", _day(at, zone), f"item 9 answered {point.item9} of 3")
+    safety_answers = tuple(
+        _safety_answer(point, item, at, zone)
         for at, point in measures
-        if point.item9 and (start is None or at >= start)
+        if point.safety_answer
+        and (item := spec_of(point.instrument).safety_item)
+        and (start is None or at >= start)
     )
     return Brief(
         client_name=_client_name(session, scope),
@@ -168,7 +173,7 @@ def build(
         first_day=_day(start, zone) if start else None,
         last_day=_day(end - timedelta(microseconds=1), zone),
         focus_areas=_focus_areas(session, scope),
-        safety=_low_moods(session, scope, interval.range, zone) + item9s,
+        safety=_low_moods(session, scope, interval.range, zone) + safety_answers,
         entries=mood.entries,
         mean_mood=mood.mean,
         mean_mood_change=mood.change,
@@ -179,6 +184,7 @@ def build(
         sessions=tuple(mark(held) for held in sessions if window_start <= held.held_at <= end),
         people=tuple(_comparison(person) for person in by_person.people if person.entries),
         measures=tuple(point for _, point in measures),
+        due=_due(session, scope, end, zone),
         circle=_circle(inventory, {person.person_id: person for person in by_person.people}),
         emotions=tuple(
             EmotionCount(e.label, e.count, e.mean_intensity)
@@ -223,7 +229,7 @@ def _focus_areas(session: Session, scope: OwnerScope) -> tuple[FocusAreaLine, ..
 def _measures(
     session: Session, scope: OwnerScope, end: datetime, zone: ZoneInfo
 ) -> list[tuple[datetime, MeasurePoint]]:
-    """The PHQ-9s and GAD-7s of the year before `end`, with the instant each was done."""
+    """The measures of the year before `end`, with the instant each was done."""
     statement, owner = _MEASURES.bind(scope)
     rows = session.connection().execute(
         statement, {**owner, "measures_from": end - MEASURES_BACK, "measures_to": end}
@@ -236,11 +242,37 @@ def _measures(
                 day=_day(completed_at, zone),
                 total=total,
                 severity=severity,
-                item9=answers[PHQ9_ITEM9] if instrument == Instrument.phq9 else None,
+                safety_answer=spec_of(instrument).safety_answer(answers),
             ),
         )
         for instrument, completed_at, total, severity, answers in rows
     ]
+
+
+def _safety_answer(
+    point: MeasurePoint, item: InstrumentSafetyItem, at: datetime, zone: ZoneInfo
+) -> SafetyItem:
+    highest = spec_of(point.instrument).item_max
+    text = f"item {item.number} answered {point.safety_answer} of {highest}"
+    return SafetyItem(item.reason.value, _day(at, zone), text)
+
+
+def _due(
+    session: Session, scope: OwnerScope, end: datetime, zone: ZoneInfo
+) -> tuple[DueLine, ...] | None:
+    """What the schedule makes due at the interval's end (its closing session counted)."""
+    if not schedule.read(session, scope):
+        return None
+    return tuple(
+        DueLine(
+            name=spec_of(item.instrument).name,
+            reason=item.reason.value,
+            last_day=_day(item.last_completed_at, zone) if item.last_completed_at else None,
+            sessions_since=item.sessions_since,
+            days_since=item.days_since,
+        )
+        for item in schedule.due(session, scope, end).due
+    )
 
 
 def _low_moods(

@@ -26,7 +26,7 @@ class SessionMark:
 class SafetyItem:
     """Something in the interval a therapist should see first."""
 
-    reason: str  # low_mood | phq9_item9
+    reason: str  # a SafetyReason: low_mood, or a measure's safety item
     day: date
     detail: str  # "mood 0 of 10", "item 9 answered 2 of 3"
 
@@ -65,11 +65,22 @@ class PersonComparison:
 
 @dataclass(frozen=True, slots=True)
 class MeasurePoint:
-    instrument: str  # phq9 | gad7
+    instrument: str  # a code of the instrument registry (app.measures.instruments)
     day: date
     total: int
     severity: str
-    item9: int | None  # the PHQ-9's item 9 (thoughts of self-harm), 0–3; None for GAD-7
+    safety_answer: int | None  # the safety item's answer; None: the instrument has none
+
+
+@dataclass(frozen=True, slots=True)
+class DueLine:
+    """A measure due at the interval's end under the schedule agreed in therapy."""
+
+    name: str  # PHQ-9
+    reason: str  # never_completed | sessions | days
+    last_day: date | None  # of the latest completion, in the account's zone
+    sessions_since: int
+    days_since: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +143,8 @@ class Brief:
     days: tuple[DayMood, ...]
     sessions: tuple[SessionMark, ...]  # those in the window
     people: tuple[PersonComparison, ...]  # named in the interval, most often first
-    measures: tuple[MeasurePoint, ...]  # PHQ-9 and GAD-7 up to the interval's end
+    measures: tuple[MeasurePoint, ...]  # every instrument's, up to the interval's end
+    due: tuple[DueLine, ...] | None  # None: no measure is scheduled
     circle: tuple[CirclePerson, ...]
     emotions: tuple[EmotionCount, ...]  # the interval's most frequent
     lowest_entries: tuple[LowEntry, ...] | None  # None: a `summaries` share sees no text

@@ -36,6 +36,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import Affine2D, Transform
 from matplotlib.typing import RcKeyType
 
+from app.measures.instruments import InstrumentSpec, SafetyItem
 from app.reports import formatting
 from app.reports.brief_data import Brief, DayMood, MeasurePoint, PersonComparison, SessionMark
 from app.reports.svg import Label, accessible_svg, text_width
@@ -68,47 +69,17 @@ _POINT = 1 / 72  # inches
 _LONGEST_GAP = 7  # days without entries that still join the mood line
 
 
-@dataclass(frozen=True, slots=True)
-class Instrument:
-    """A questionnaire and its severity bands: (label, lowest, highest total) each."""
-
-    code: str
-    name: str
-    measures: str
-    highest: int
-    bands: tuple[tuple[str, int, int], ...]
+# Severity bands from the lowest to the highest, pale enough to read the points and labels
+# on; an instrument with fewer bands takes the first ones and ends on the last.
+_BAND_RAMP = ("#eaf3e6", "#f5f2da", "#f8e8d2", "#f5dccd", "#f1cdc8")
 
 
-PHQ9 = Instrument(
-    "phq9",
-    "PHQ-9",
-    "depression",
-    27,
-    (
-        ("minimal", 0, 4),
-        ("mild", 5, 9),
-        ("moderate", 10, 14),
-        ("moderately severe", 15, 19),
-        ("severe", 20, 27),
-    ),
-)
-GAD7 = Instrument(
-    "gad7",
-    "GAD-7",
-    "anxiety",
-    21,
-    (("minimal", 0, 4), ("mild", 5, 9), ("moderate", 10, 14), ("severe", 15, 21)),
-)
-INSTRUMENTS = (PHQ9, GAD7)
-# From "minimal" to "severe", pale enough to read the points and labels on.
-_BAND_COLOURS = {
-    "minimal": "#eaf3e6",
-    "mild": "#f5f2da",
-    "moderate": "#f8e8d2",
-    "moderately severe": "#f5dccd",
-    "severe": "#f1cdc8",
-}
-ITEM9_MEANING = "item 9 (thoughts of self-harm) above 0"
+def _band_colours(count: int) -> tuple[str, ...]:
+    return _BAND_RAMP[: count - 1] + _BAND_RAMP[-1:]
+
+
+def _flag_meaning(item: SafetyItem) -> str:
+    return f"item {item.number} ({item.meaning}) above 0"
 
 
 # ------------------------------------------------------------------------------ drawing
@@ -419,15 +390,15 @@ def _mood_desc(brief: Brief, interval_first: date, sessions: Sequence[SessionMar
 
 
 def measure_chart(
-    instrument: Instrument, points: Sequence[MeasurePoint], first: date, last: date, key: str
+    instrument: InstrumentSpec, points: Sequence[MeasurePoint], first: date, last: date, key: str
 ) -> Markup:
-    """An instrument's totals from `first` to `last` over its severity bands; PHQ-9 answers
-    with item 9 above 0 marked with a red diamond."""
-    flagged = [point for point in points if (point.item9 or 0) > 0]
+    """An instrument's totals from `first` to `last` over its severity bands; answers whose
+    safety item is above 0 marked with a red diamond."""
+    flagged = [point for point in points if (point.safety_answer or 0) > 0]
     scale = f"0{formatting.DASH}{instrument.highest}"
     keys = [_Key(_line_swatch(3.5), f"{instrument.name} total ({scale})")]
-    if flagged:
-        keys.append(_Key(_flag_swatch, ITEM9_MEANING))
+    if flagged and instrument.safety_item:
+        keys.append(_Key(_flag_swatch, _flag_meaning(instrument.safety_item)))
     legend = _Legend.of(keys, top=136)
     frame = _Frame(
         height=136 + legend.height + 2,
@@ -439,13 +410,16 @@ def measure_chart(
         ys=(0, instrument.highest),
     )
     ticks = _mondays(first, last)
-    bands = [(label, *_band_edges(instrument, low, high)) for label, low, high in instrument.bands]
+    bands = [
+        (band.label, *_band_edges(instrument, band.lowest, band.highest))
+        for band in instrument.bands
+    ]
 
     def paint(canvas: _Canvas) -> None:
-        for label, bottom, top in bands:
+        for (_, bottom, top), colour in zip(bands, _band_colours(len(bands)), strict=True):
             width = frame.xs[1] - frame.xs[0]
             band = Rectangle((frame.xs[0], bottom), width, top - bottom, linewidth=0)
-            band.set_facecolor(_BAND_COLOURS[label])
+            band.set_facecolor(colour)
             canvas.paint(band)
         totals = [_at(p.day, first) for p in points], [p.total for p in points]
         canvas.paint(Line2D(*totals, color=MOOD, linewidth=1.2))
@@ -455,7 +429,7 @@ def measure_chart(
         legend.paint(canvas)
 
     labels = [
-        *_value_labels(frame, [low for _, low, _ in instrument.bands] + [instrument.highest]),
+        *_value_labels(frame, [band.lowest for band in instrument.bands] + [instrument.highest]),
         *_day_labels(frame, first, ticks),
         *(
             Label(frame.right + 6, frame.y((bottom + top) / 2) + _HALF_LINE, label, MUTED)
@@ -468,22 +442,24 @@ def measure_chart(
     return accessible_svg(_draw(frame, paint), key, title, desc, labels)
 
 
-def _band_edges(instrument: Instrument, low: int, high: int) -> tuple[float, float]:
+def _band_edges(instrument: InstrumentSpec, low: int, high: int) -> tuple[float, float]:
     """A band from halfway below its lowest total to halfway above its highest."""
     return max(0, low - 0.5), min(instrument.highest, high + 0.5)
 
 
 def _measure_desc(
-    instrument: Instrument, points: Sequence[MeasurePoint], flagged: Sequence[MeasurePoint]
+    instrument: InstrumentSpec, points: Sequence[MeasurePoint], flagged: Sequence[MeasurePoint]
 ) -> str:
     latest = points[-1]
     text = (
         f"{instrument.name} totals on {len(points)} {'day' if len(points) == 1 else 'days'} "
         f"from {formatting.day_span(points[0].day, latest.day)} over its severity bands; "
-        f"the latest, {latest.total} on {formatting.short_day(latest.day)}, is {latest.severity}"
+        f"the latest, {latest.total} on {formatting.short_day(latest.day)}, is "
+        f"{latest.severity.replace('_', ' ')}"
     )
-    if instrument is PHQ9:
-        text += f"; {len(flagged)} with {ITEM9_MEANING}, marked with a red diamond"
+    if instrument.safety_item is not None:
+        meaning = _flag_meaning(instrument.safety_item)
+        text += f"; {len(flagged)} with {meaning}, marked with a red diamond"
     return text + "."
 
 

@@ -16,7 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +25,9 @@ import weasyprint  # type: ignore[import-untyped]
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from app.measures.instruments import REGISTRY, SAFETY_REASONS, InstrumentSpec
 from app.reports import charts, circle, formatting
-from app.reports.brief_data import Brief, DayMood, MeasurePoint, SafetyItem
+from app.reports.brief_data import Brief, DayMood, DueLine, MeasurePoint, SafetyItem
 from app.reports.svg import FONT_FAMILY
 from app.safety.schemas import LOW_MOOD_THRESHOLD
 
@@ -88,7 +89,7 @@ class _CalendarWeek:
 
 @dataclass(frozen=True, slots=True)
 class _MeasureChart:
-    instrument: charts.Instrument
+    instrument: InstrumentSpec
     points: tuple[MeasurePoint, ...]
     chart: Markup
 
@@ -129,7 +130,9 @@ def _context(brief: Brief, links: BriefLinks) -> dict[str, Any]:
         "safety_listed": _latest_safety(brief),
         "safety_earlier": max(0, len(brief.safety) - SAFETY_LISTED),
         "low_moods": sum(1 for item in brief.safety if item.reason == "low_mood"),
-        "item9s": sum(1 for item in brief.safety if item.reason == "phq9_item9"),
+        "safety_answers": _safety_answer_counts(brief),
+        "safety_labels": SAFETY_LABELS,
+        "due": [_due_text(line) for line in brief.due or ()],
         "low_mood_threshold": LOW_MOOD_THRESHOLD,
         "current": brief.session.id if brief.session else None,
         "mood_chart": charts.mood_chart(brief, "brief-mood-chart") if brief.days else None,
@@ -165,7 +168,12 @@ def _position(brief: Brief) -> str:
 
 
 def _generated(brief: Brief) -> str:
+    """The brief is made as of the end of a day (it is kept for that day): that day, not
+    the midnight after it, which reads as tomorrow."""
     moment = brief.generated_at.astimezone(ZoneInfo(brief.timezone))
+    if moment.time() == time(0):
+        day = formatting.full_day(moment.date() - timedelta(days=1))
+        return f"the end of {day} ({brief.timezone})"
     return f"{formatting.full_day(moment.date())}, {moment:%H:%M} ({brief.timezone})"
 
 
@@ -194,10 +202,38 @@ def _calendar(brief: Brief) -> list[_CalendarWeek]:
     return weeks
 
 
+SAFETY_LABELS = {"low_mood": "Low mood"} | {
+    reason.value: f"{spec.name} item {spec.safety_item.number}"
+    for reason, spec in SAFETY_REASONS.items()
+    if spec.safety_item
+}
+
+
+def _due_text(line: DueLine) -> str:
+    if line.last_day is None:
+        return f"{line.name} (never completed)"
+    last = formatting.short_day(line.last_day)
+    if line.reason == "sessions":
+        count = line.sessions_since
+        sessions = "session" if count == 1 else "sessions"
+        return f"{line.name} ({count} {sessions} since the last, on {last})"
+    return f"{line.name} ({line.days_since} days since the last, on {last})"
+
+
+def _safety_answer_counts(brief: Brief) -> list[tuple[InstrumentSpec, int]]:
+    """For each instrument with a safety item the client has taken: the answers above 0."""
+    taken = {point.instrument for point in brief.measures}
+    counts = [
+        (spec, sum(1 for item in brief.safety if item.reason == reason))
+        for reason, spec in SAFETY_REASONS.items()
+    ]
+    return [(spec, count) for spec, count in counts if count or spec.code in taken]
+
+
 def _measure_charts(brief: Brief) -> list[_MeasureChart]:
     first = min([brief.window_first_day, *(point.day for point in brief.measures)])
     found = []
-    for instrument in charts.INSTRUMENTS:
+    for instrument in REGISTRY.values():
         points = tuple(p for p in brief.measures if p.instrument == instrument.code)
         if points:
             key = f"brief-{instrument.code}-chart"

@@ -24,7 +24,7 @@ BRIEF_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 BRIEF_DESCRIPTION = (
     "What to look at before the next session, for the interval `between-sessions` answers: "
-    "safety first, then mood over time, mood with each person (with 95% intervals), PHQ-9 "
-    "and GAD-7 against their bands, the closeness circle, top emotions and, where the reader "
+    "safety first, then mood over time, mood with each person (with 95% intervals), each "
+    "measure against its bands, the closeness circle, top emotions and, where the reader "
     "may see text, the lowest-mood entries. Every chart is followed by a table of its numbers."
 )

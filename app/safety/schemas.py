@@ -13,7 +13,8 @@ from app.models.safety import SafetyReason
 LOW_MOOD_THRESHOLD = 1
 REASONS = (
     "`low_mood`: an entry with mood ≤ 1; `phq9_item9`: a PHQ-9 whose item 9 (thoughts of "
-    "self-harm) scored above 0"
+    "self-harm) scored above 0; `epds_item10`: an EPDS whose item 10 (thoughts of harming "
+    "oneself) scored above 0"
 )
 
 

@@ -13,12 +13,15 @@ from app.core.responses import fragments
 from app.core.scoping import OwnerScope
 from app.entries import service as entries
 from app.focus_areas import service as focus_areas
+from app.measures import schedule as measure_schedule
 from app.measures.schemas import MeasurePublic
 from app.models.account import User
 from app.models.diary import FocusArea, Person
+from app.models.reminders import Reminder
 from app.models.sync import ChangeLogEntry
 from app.models.therapy import Measure, TherapySession
 from app.people.schemas import PersonPublic
+from app.reminders.schemas import ReminderPublic
 from app.safety import service as safety
 from app.sessions.schemas import TherapySessionPublic
 from app.sync.schemas import SyncPage, Tombstone
@@ -99,6 +102,15 @@ def changes_since(session: Session, scope: OwnerScope, since: int, limit: int) -
             MeasurePublic.model_validate(m, from_attributes=True) for m in rows(Measure, "measure")
         ],
         safety_events=safety.by_ids(session, scope, changed.get("safety_event", [])),
+        reminders=[
+            ReminderPublic.model_validate(r, from_attributes=True)
+            for r in rows(Reminder, "reminder")
+        ],
+        measure_schedule=(
+            measure_schedule.read(session, scope)
+            if measure_schedule.SCHEDULE_TYPE in changed
+            else None
+        ),
         deleted=deleted,
         next_anchor=encode_anchor(log[-1].seq if log else since),
         has_more=has_more,

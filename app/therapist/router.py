@@ -23,8 +23,9 @@ from app.export.dependencies import FormatParam
 from app.export.schemas import EXPORT_RESPONSES, ExportFormat
 from app.focus_areas import service as focus_areas
 from app.focus_areas.schemas import FocusAreaPublic
+from app.measures import schedule as measure_schedule
 from app.measures import service as measures
-from app.measures.schemas import MeasurePublic
+from app.measures.schemas import DueMeasures, MeasurePublic, Schedule
 from app.models.access import ShareScope
 from app.models.diary import FocusStatus
 from app.people import service as people
@@ -145,7 +146,9 @@ async def client_sessions(
     )
 
 
-@client_router.get("/measures", summary="A client's PHQ-9 and GAD-7 results", responses=FULL)
+@client_router.get(
+    "/measures", summary="A client's measures (PHQ-9, GAD-7, WSAS, EPDS)", responses=FULL
+)
 async def client_measures(
     db: Writes, access: ReadAccess, limit: LimitParam = 50, cursor: CursorParam = None
 ) -> Page[MeasurePublic]:
@@ -154,6 +157,27 @@ async def client_measures(
         items=[MeasurePublic.model_validate(row, from_attributes=True) for row in rows],
         next_cursor=next_cursor,
     )
+
+
+@client_router.get(
+    "/measure-schedule",
+    summary="A client's measure schedule, as agreed in therapy",
+    description="A `full` share, like the measures.",
+    responses=FULL,
+)
+async def client_measure_schedule(db: Writes, access: ReadAccess) -> Schedule:
+    return await db.run(measure_schedule.read, access.scope)
+
+
+@client_router.get(
+    "/measures/due",
+    summary="The measures due now under a client's schedule",
+    description="A `full` share, like the measures: what `GET /v1/measures/due` answers the "
+    "client.",
+    responses=FULL,
+)
+async def client_due_measures(db: Writes, access: ReadAccess) -> DueMeasures:
+    return await db.run(measure_schedule.due, access.scope)
 
 
 @client_router.get(

@@ -21,14 +21,15 @@ from tests.factories import Account, create_entry, create_focus_area, create_per
 # Where the contract deliberately refuses a schema-valid request, and why; nowhere else is a
 # check switched off. (The schema states each rule; no JSON Schema keyword can enforce it.)
 # - If-Match must name the current version: missing → 428, stale → 412.
-# - A cursor or sync anchor must be one the API issued (→ 422).
+# - A cursor or sync anchor must be one the API issued (→ 422); a calendar feed's token too
+#   (→ 404).
 # - An id in a body must name one of the caller's rows; a share code must be live (→ 422).
 # - Rules across fields: `dispute_stage` only for a role dispute; 9 answers for a PHQ-9 and 7
 #   for a GAD-7; a share's `expires_at` in the future; an import's references between its
 #   own rows; an email address that can receive mail (not `.local`, `.test`, `localhost`…).
 # - A mailed code must be one the API sent (→ 422); a password change needs the current
 #   password (→ 403); a reset request is throttled per address (→ 429).
-SEMANTIC_PARAMETERS = {"cursor", "since", "If-Match"}
+SEMANTIC_PARAMETERS = {"cursor", "since", "If-Match", "token"}
 SEMANTIC_BODIES = {
     ("POST", "/v1/auth/register"),  # a deliverable email address; an invitation code
     ("POST", "/v1/auth/password-reset"),  # a deliverable email address; throttled
@@ -38,6 +39,7 @@ SEMANTIC_BODIES = {
     ("POST", "/v1/focus-areas"),  # person ids; dispute_stage
     ("POST", "/v1/entries"),  # person, focus-area ids
     ("POST", "/v1/measures"),  # answers per instrument
+    ("POST", "/v1/reminders"),  # a recurrence rule that occurs; a start from 1900 to 2199
     ("POST", "/v1/shares"),  # expires_at in the future
     ("POST", "/v1/therapist/links"),  # a live share code
     ("POST", "/v1/import"),  # references between the document's rows

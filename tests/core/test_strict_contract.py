@@ -6,7 +6,7 @@ every route, including those added later, follows the rule."""
 import types
 import typing
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import pytest
@@ -109,7 +109,7 @@ def _lax(where: str, annotation: Any, field: FieldInfo, *, in_body: bool) -> lis
         and not any(isinstance(c, Strict) and c.strict for c in constraints)
     ):
         problems.append(f"{where}: a number or boolean without Strict")
-    if leaves & {datetime, date} and NOT_A_NUMBER not in constraints:
+    if leaves & {datetime, date, time} and NOT_A_NUMBER not in constraints:
         problems.append(f"{where}: a time or date that a number could stand for")
     return problems
 
@@ -119,11 +119,12 @@ def test_every_request_field_of_every_route_is_strict() -> None:
 
 
 def test_the_rule_finds_a_lax_field() -> None:
-    """The check itself can fail: a route with a plain `int` and `datetime` is caught."""
+    """The check itself can fail: a route with a plain `int`, `datetime` and `time` is caught."""
 
     class Lax(BaseModel):
         count: int
         at: datetime
+        clock: time
 
     app = FastAPI()
 
@@ -133,6 +134,7 @@ def test_the_rule_finds_a_lax_field() -> None:
     assert lax_fields(app) == [
         "/lax body.count: a number or boolean without Strict",
         "/lax body.at: a time or date that a number could stand for",
+        "/lax body.clock: a time or date that a number could stand for",
     ]
 
 
@@ -141,6 +143,7 @@ PERSON_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
 ENTRY = {"occurred_at": "2026-11-20T18:30:00+00:00", "mood": 5, "event": "Talked"}
 MEASURE = {"instrument": "gad7", "answers": [1] * 7, "completed_at": "2026-11-20T09:00:00Z"}
 SESSION = {"held_at": "2026-11-20T17:00:00Z", "number": 1}
+REMINDER = {"kind": "diary", "rrule": "FREQ=DAILY", "local_time": "20:00", "timezone": "UTC"}
 
 # (path, body, the field the 422 names): each a value lax mode would have taken.
 LAX_BODIES = [
@@ -162,11 +165,22 @@ LAX_BODIES = [
     ("/v1/sessions", {**SESSION, "held_at": 0.5}, "body.held_at"),
     ("/v1/focus-areas", {"problem_area": "grief", "title": "Dad", "agreed_on": 20261120},
      "body.agreed_on"),
+    ("/v1/reminders", {**REMINDER, "local_time": 72000}, "body.local_time"),
+    ("/v1/reminders", {**REMINDER, "local_time": "72000"}, "body.local_time"),
+    ("/v1/reminders", {**REMINDER, "active": 1}, "body.active"),
+    ("/v1/reminders", {**REMINDER, "starts_on": 20261120}, "body.starts_on"),
     ("/v1/import", {"format_version": 1, "sessions": ["text"]}, "body.sessions.0"),
     ("/v1/import", {"format_version": 1, "people": [{**PERSON, "id": PERSON_ID, "deceased": 0}]},
      "body.people.0.deceased"),
 ]  # fmt: skip
-COLLECTIONS = ["/v1/people", "/v1/entries", "/v1/measures", "/v1/sessions", "/v1/focus-areas"]
+COLLECTIONS = [
+    "/v1/people",
+    "/v1/entries",
+    "/v1/measures",
+    "/v1/sessions",
+    "/v1/focus-areas",
+    "/v1/reminders",
+]
 
 
 def stored(client: TestClient, account: Account) -> dict[str, int]:

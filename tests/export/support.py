@@ -15,13 +15,14 @@ from tests.factories import Account, list_all
 LOINC = "http://loinc.org"
 PHQ9_LOINC = "44261-6"
 GAD7_LOINC = "70274-6"
-KINDS = ("people", "focus_areas", "sessions", "measures", "entries")
+KINDS = ("people", "focus_areas", "sessions", "measures", "reminders", "entries")
 # Every list endpoint of a client's diary, as (document section, path, query).
 LISTS = (
     ("people", "/v1/people", {"include_archived": "true"}),
     ("focus_areas", "/v1/focus-areas", {}),
     ("sessions", "/v1/sessions", {}),
     ("measures", "/v1/measures", {}),
+    ("reminders", "/v1/reminders", {}),
     ("entries", "/v1/entries", {}),
 )
 

@@ -27,6 +27,7 @@ from tests.factories import (
     register,
     share_with,
 )
+from tests.reminders.support import create_reminder
 
 THERAPIST_READS = ("entries", "people", "summaries/mood-by-person", "export")
 # Tables the diary below writes for its owner: proof that the counting finds stored rows.
@@ -34,7 +35,7 @@ WRITTEN_FOR_THE_OWNER = {
     "users", "people", "focus_areas", "focus_area_people", "entries", "entry_people",
     "entry_emotions", "therapy_sessions", "measures", "shares", "therapist_links",
     "audit_events", "login_sessions", "refresh_tokens", "login_failures", "change_log",
-    "idempotency_keys",
+    "idempotency_keys", "reminders",
 }  # fmt: skip
 
 
@@ -82,6 +83,8 @@ def write_everything(client: TestClient, account: Account) -> None:
     )
     create_entry(client, account, occurred_at="2026-11-21T08:00:00Z", private=True)
     create_measure(client, account)
+    create_reminder(client, account)
+    assert client.post("/v1/calendar-token", headers=account.headers).status_code == 201
     session = client.post(
         "/v1/sessions",
         json={"held_at": "2026-11-18T17:00:00Z", "number": 1},

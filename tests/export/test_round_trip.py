@@ -38,6 +38,7 @@ from tests.factories import (
     register,
     sync_to_end,
 )
+from tests.reminders.support import create_reminder
 
 TIMEZONE = "Europe/Madrid"
 VOLATILE = {"created_at", "updated_at", "version"}
@@ -47,6 +48,7 @@ NATURAL_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "focus_areas": lambda row: row["title"],
     "sessions": lambda row: row["number"],
     "measures": lambda row: (row["instrument"], row["completed_at"]),
+    "reminders": lambda row: row["kind"],
     "entries": lambda row: (row["occurred_at"], row["event"]),
 }
 UNICODE_TEXTS = (
@@ -141,6 +143,31 @@ def build_diary(client: TestClient, ana: Account) -> None:
     ]  # fmt: skip
     for entry in entries:
         create_entry(client, ana, **entry)
+    for reminder in (
+        {
+            "kind": "diary",
+            "rrule": "FREQ=DAILY",
+            "local_time": "21:30",
+            "timezone": TIMEZONE,
+            "starts_on": "2026-09-28",
+        },
+        {
+            "kind": "mood",
+            "rrule": "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=20",
+            "local_time": "08:00:30",
+            "timezone": "Asia/Shanghai",
+            "starts_on": "2026-09-30",
+        },
+        {
+            "kind": "measure",
+            "rrule": "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270630T220000Z",
+            "local_time": "18:00",
+            "timezone": TIMEZONE,
+            "starts_on": "2026-10-01",
+            "active": False,
+        },
+    ):
+        create_reminder(client, ana, **reminder)
     # Named in an entry, so deleting archives the person.
     archived = client.delete(f"/v1/people/{old['id']}", headers={**ana.headers, "If-Match": "*"})
     assert archived.status_code == 204, archived.text
@@ -200,7 +227,7 @@ def all_summaries(client: TestClient, account: Account, sessions: dict[int, str]
     }
 
 
-DIARY_COUNTS = counts(people=5, focus_areas=3, sessions=3, measures=3, entries=8)
+DIARY_COUNTS = counts(people=5, focus_areas=3, sessions=3, measures=3, reminders=3, entries=8)
 
 
 @dataclass
@@ -333,6 +360,17 @@ def valid_document() -> dict[str, Any]:
                 "completed_at": "2026-10-01T15:00:00Z",
             },
         ],
+        reminders=[
+            {
+                "id": new_id(),
+                "kind": "diary",
+                "rrule": "FREQ=DAILY",
+                "local_time": "20:00:00",
+                "timezone": "Europe/London",
+                "starts_on": "2026-10-01",
+                "active": True,
+            },
+        ],
         entries=[
             entry_doc(
                 focus_area_id=area,
@@ -387,6 +425,19 @@ def three_active_focus_areas(doc: dict[str, Any]) -> str:
     return "body.focus_areas"
 
 
+def reminder_that_never_occurs(doc: dict[str, Any]) -> str:
+    doc["reminders"].append(
+        {"id": new_id(), "kind": "mood", "rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+         "local_time": "09:00:00", "timezone": "UTC", "starts_on": "2026-10-01"}
+    )  # fmt: skip
+    return "body.reminders.1.rrule"
+
+
+def reminder_ending_before_its_start(doc: dict[str, Any]) -> str:
+    doc["reminders"][0]["rrule"] = "FREQ=DAILY;UNTIL=20260930T000000Z"
+    return "body.reminders.0.rrule"
+
+
 def two_sessions_with_one_number(doc: dict[str, Any]) -> str:
     doc["sessions"].append({"id": new_id(), "held_at": "2026-10-08T16:00:00Z", "number": 1})
     return "body.sessions.1.number"
@@ -401,6 +452,8 @@ SEMANTIC_PROBLEMS = (
     phq9_with_eight_answers,
     dispute_stage_on_grief,
     three_active_focus_areas,
+    reminder_that_never_occurs,
+    reminder_ending_before_its_start,
 )
 
 
@@ -415,7 +468,7 @@ def test_the_valid_document_imports(client: TestClient) -> None:
     # The bad documents are this one with one thing broken: it must be good as it stands.
     fresh = register(client)
     result = import_document(client, fresh, valid_document())
-    expected = counts(people=2, focus_areas=1, sessions=1, measures=1, entries=2)
+    expected = counts(people=2, focus_areas=1, sessions=1, measures=1, reminders=1, entries=2)
     assert result == {"imported": expected, "skipped": counts()}
 
 

@@ -10,6 +10,7 @@ from app.reports.brief_data import (
     Brief,
     CirclePerson,
     DayMood,
+    DueLine,
     EmotionCount,
     FocusAreaLine,
     IntervalLink,
@@ -221,6 +222,10 @@ def brief() -> Brief:
         sessions=marks,
         people=people(),
         measures=measures(),
+        due=(
+            DueLine("PHQ-9", "sessions", LAST_DAY - timedelta(weeks=2), 4, 14),
+            DueLine("WSAS", "never_completed", None, 10, None),
+        ),
         circle=circle(),
         emotions=(
             EmotionCount("anxious", 7, 6.4),

@@ -161,7 +161,12 @@ def test_safety_comes_from_the_intervals_low_moods_and_item_9(app: FastAPI, diar
         ("phq9_item9", date(2026, 12, 1), "item 9 answered 2 of 3"),
     ]
     [phq9] = made.measures
-    assert (phq9.instrument, phq9.total, phq9.severity, phq9.item9) == ("phq9", 8, "mild", 2)
+    assert (phq9.instrument, phq9.total, phq9.severity, phq9.safety_answer) == (
+        "phq9",
+        8,
+        "mild",
+        2,
+    )
 
 
 def test_the_lowest_entries_keep_their_text_for_the_client_and_a_full_share(

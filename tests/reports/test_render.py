@@ -7,7 +7,8 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
@@ -46,9 +47,7 @@ def test_the_sections_come_in_the_designs_order() -> None:
 
 def test_a_section_without_data_is_left_out() -> None:
     assert "Safety" not in headings(document(sample.without_safety()))[0]
-    assert "No PHQ-9 or GAD-7 up to the end of this interval." in document(
-        sample.without_measures()
-    )
+    assert "No measures up to the end of this interval." in document(sample.without_measures())
     assert "Lowest-mood entries" not in headings(document(sample.summaries_share()))
 
 
@@ -161,3 +160,29 @@ def test_the_safety_box_counts_every_notice_and_lists_the_latest() -> None:
     assert len(listed) == render.SAFETY_LISTED
     assert listed[-1] == formatting.weekday(sample.LAST_DAY - timedelta(days=1))
     assert "30 earlier in this interval, not listed" in html
+
+
+def test_a_brief_kept_for_a_day_says_that_day_not_the_midnight_after_it() -> None:
+    london = ZoneInfo("Europe/London")
+    end_of_day = datetime(2026, 12, 9, 0, 0, tzinfo=london)  # how the service builds one
+    text = " ".join(document(dataclasses.replace(sample.brief(), generated_at=end_of_day)).split())
+    assert "As of the end of Tue 8 Dec 2026 (Europe/London)." in text
+    assert "Wed 9 Dec" not in text
+    moment = datetime(2026, 12, 8, 9, 15, tzinfo=UTC)
+    text = " ".join(document(dataclasses.replace(sample.brief(), generated_at=moment)).split())
+    assert "As of Tue 8 Dec 2026, 09:15 (Europe/London)." in text
+
+
+def test_the_measures_due_under_the_schedule_lead_the_measures() -> None:
+    def text(brief: Brief) -> str:
+        return " ".join(re.sub(r"<[^>]+>", "", document(brief)).split())
+
+    assert (
+        "Due under the agreed schedule: PHQ-9 (4 sessions since the last, on 24 Nov); "
+        "WSAS (never completed)."
+    ) in text(sample.brief())
+    assert "Nothing due under the agreed schedule." in text(
+        dataclasses.replace(sample.brief(), due=())
+    )
+    unscheduled = text(dataclasses.replace(sample.brief(), due=None))
+    assert "agreed schedule" not in unscheduled

@@ -21,6 +21,7 @@ from tests.factories import (
     register,
     session_body,
 )
+from tests.reminders.support import reminder_body
 
 KEY = "Idempotency-Key"
 REPLAYED = "idempotent-replayed"
@@ -216,6 +217,7 @@ BodyFactory = Callable[[], dict[str, Any]]
         ("/v1/focus-areas", focus_area_body, 201),
         ("/v1/sessions", session_body, 409),  # a session number is taken once
         ("/v1/measures", measure_body, 201),
+        ("/v1/reminders", reminder_body, 201),
     ],
 )
 def test_every_diary_post_honours_the_key(

@@ -25,6 +25,7 @@ from tests.factories import (
     sync_page,
     sync_to_end,
 )
+from tests.reminders.support import create_reminder
 
 LISTS = {
     "entries": "entry",
@@ -33,6 +34,7 @@ LISTS = {
     "sessions": "session",
     "measures": "measure",
     "safety_events": "safety_event",
+    "reminders": "reminder",
 }
 PATHS = {
     "entry": "/v1/entries",
@@ -41,6 +43,7 @@ PATHS = {
     "session": "/v1/sessions",
     "measure": "/v1/measures",
     "safety_event": "/v1/safety-events",
+    "reminder": "/v1/reminders",
 }
 
 Key = tuple[str, str]  # (type, id)
@@ -118,12 +121,14 @@ def everything_of_a_client(client: TestClient, account: Account) -> set[Key]:
     )
     session = create_session(client, account)
     measure = create_measure(client, account)
+    reminder = create_reminder(client, account)
     return {
         ("person", mum["id"]),
         ("focus_area", focus["id"]),
         ("entry", entry["id"]),
         ("session", session["id"]),
         ("measure", measure["id"]),
+        ("reminder", reminder["id"]),
     }
 
 

@@ -7,9 +7,9 @@ object-level checks are real: another client asks for the owner's entry by its i
 unlinked therapist for the owner's diary by the owner's id.
 
 The callers are built once per backend: the owner (a client with a person, a focus area, an
-entry, a session, a measure and shares), another client, therapists linked to the owner at
-scope `full` and `summaries`, a therapist never linked, one whose share was revoked, one whose
-share expired, and an anonymous caller.
+entry, a session, a measure, a reminder, a calendar feed and shares), another client,
+therapists linked to the owner at scope `full` and `summaries`, a therapist never linked, one
+whose share was revoked, one whose share expired, and an anonymous caller.
 """
 
 import itertools
@@ -48,6 +48,7 @@ from tests.factories import (
     session_body,
     share_with,
 )
+from tests.reminders.support import create_reminder, reminder_body
 
 OWNER = "owner"
 OTHER = "other client"
@@ -95,6 +96,9 @@ THERAPIST_FULL_VIEW: Rule = {
     ANONYMOUS: 401,
 }
 THERAPIST_SUMMARY_VIEW: Rule = {**THERAPIST_FULL_VIEW, SUMMARIES: 200}
+# The calendar feed, called with the owner's feed token: the token is the credential, so
+# whoever holds it reads the feed (sessions and reminders, never diary text).
+CALENDAR_FEED: Rule = PUBLIC
 
 THERAPIST_CLIENT = "/v1/therapist/clients/{client_id}"
 RULES: dict[str, tuple[Rule, set[str]]] = {
@@ -122,6 +126,12 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     "/v1/sessions/{session_id}": (CLIENT_OBJECT, {"GET", "PATCH", "DELETE"}),
     "/v1/measures": (CLIENT_COLLECTION, {"GET", "POST"}),
     "/v1/measures/{measure_id}": (CLIENT_OBJECT, {"GET", "PATCH", "DELETE"}),
+    "/v1/measures/due": (CLIENT_COLLECTION, {"GET"}),
+    "/v1/measure-schedule": (CLIENT_COLLECTION, {"GET", "PUT"}),
+    "/v1/reminders": (CLIENT_COLLECTION, {"GET", "POST"}),
+    "/v1/reminders/{reminder_id}": (CLIENT_OBJECT, {"GET", "PATCH", "DELETE"}),
+    "/v1/calendar-token": (CLIENT_COLLECTION, {"POST"}),
+    "/v1/calendar.ics": (CALENDAR_FEED, {"GET"}),
     "/v1/summaries/mood-by-person": (CLIENT_COLLECTION, {"GET"}),
     "/v1/summaries/mood-timeline": (CLIENT_COLLECTION, {"GET"}),
     "/v1/summaries/focus-areas": (CLIENT_COLLECTION, {"GET"}),
@@ -144,6 +154,8 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     f"{THERAPIST_CLIENT}/sessions": (THERAPIST_FULL_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/measures": (THERAPIST_FULL_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/export": (THERAPIST_FULL_VIEW, {"GET"}),
+    f"{THERAPIST_CLIENT}/measure-schedule": (THERAPIST_FULL_VIEW, {"GET"}),
+    f"{THERAPIST_CLIENT}/measures/due": (THERAPIST_FULL_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/mood-by-person": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/mood-timeline": (THERAPIST_SUMMARY_VIEW, {"GET"}),
     f"{THERAPIST_CLIENT}/summaries/focus-areas": (THERAPIST_SUMMARY_VIEW, {"GET"}),
@@ -259,6 +271,9 @@ def world(app: FastAPI) -> Iterator[World]:
         )
         session = create_session(http, owner, number=1)
         measure = create_measure(http, owner)
+        reminder = create_reminder(http, owner)
+        calendar = http.post("/v1/calendar-token", headers=owner.headers)
+        assert calendar.status_code == 201, calendar.text
         low = create_entry(http, owner, mood=1)  # raises a safety event
         [event] = http.get("/v1/safety-events", headers=owner.headers).json()["items"]
         assert event["source_id"] == low["id"]
@@ -279,6 +294,8 @@ def world(app: FastAPI) -> Iterator[World]:
                 "measure_id": measure["id"],
                 "event_id": event["id"],
                 "share_id": share["id"],
+                "reminder_id": reminder["id"],
+                "calendar_token": calendar.json()["token"],
                 "client_id": owner.id,
             },
             secret=secret,
@@ -330,6 +347,9 @@ BODIES: dict[tuple[str, str], Callable[[World], Kwargs]] = {
     ("PATCH", "/v1/sessions/{session_id}"): lambda w: {"json": {"notes": "Talked about work"}},
     ("POST", "/v1/measures"): lambda w: {"json": measure_body()},
     ("PATCH", "/v1/measures/{measure_id}"): lambda w: {"json": {"answers": [1] * 9}},
+    ("PUT", "/v1/measure-schedule"): lambda w: {"json": {"phq9": {"every_n_sessions": 4}}},
+    ("POST", "/v1/reminders"): lambda w: {"json": reminder_body()},
+    ("PATCH", "/v1/reminders/{reminder_id}"): lambda w: {"json": {"local_time": "21:00"}},
     ("POST", "/v1/shares"): lambda w: {"json": {"scope": "summaries"}},
     ("POST", "/v1/import"): lambda w: {"json": {"format_version": 1}},  # nothing to add
     # A code of the other client's: redeeming it leaves the links to the owner as they are.
@@ -340,6 +360,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Kwargs]] = {
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/summaries/between-sessions"): {"session_id": "{session_id}"},
     ("GET", f"{THERAPIST_CLIENT}/summaries/between-sessions"): {"session_id": "{session_id}"},
+    ("GET", "/v1/calendar.ics"): {"token": "{calendar_token}"},
 }
 # What the owner deletes is made for the occasion, so the owner's rows above stay.
 FRESH: dict[str, Callable[[World], str]] = {
@@ -349,6 +370,7 @@ FRESH: dict[str, Callable[[World], str]] = {
     "session_id": lambda w: create_session(w.http, w.owner, number=next(w.numbers))["id"],
     "measure_id": lambda w: create_measure(w.http, w.owner)["id"],
     "share_id": lambda w: create_share(w.http, w.owner, "summaries")["id"],
+    "reminder_id": lambda w: create_reminder(w.http, w.owner)["id"],
 }
 PARAMETER = re.compile(r"\{(\w+)\}")
 
@@ -434,6 +456,8 @@ def test_each_caller_gets_what_the_routes_rule_says(
         assert owner_view(world, path, call.url) == before
     if path == "/v1/auth/refresh" and response.status_code == 200:
         world.refresh_token = response.json()["refresh_token"]
+    if path == "/v1/calendar-token" and identity == OWNER:  # the feed's old token is spent
+        world.ids["calendar_token"] = response.json()["token"]
 
 
 def test_every_route_of_the_app_has_a_rule() -> None:

@@ -38,6 +38,7 @@ from tests.factories import (
     register,
     share_with,
 )
+from tests.reminders.support import create_reminder
 
 PATHS: dict[str, dict[str, Any]] = module_app.openapi()["paths"]
 THERAPIST_PREFIX = "/v1/therapist/clients/{client_id}/"
@@ -45,7 +46,7 @@ THERAPIST_READS = [path for path in PATHS if path.startswith(THERAPIST_PREFIX)]
 # Client routes that name one of the caller's rows: in the path, or by `?session_id=` for
 # the interval ending at that session. Other id parameters in a query only filter a list.
 OBJECT_PARAMETERS = {"person_id", "focus_area_id", "entry_id", "session_id", "measure_id"}
-OBJECT_PARAMETERS |= {"share_id"}
+OBJECT_PARAMETERS |= {"share_id", "reminder_id"}
 QUERY_NAMES_A_ROW = {"/v1/summaries/between-sessions", "/v1/reports/session-brief"}
 
 
@@ -110,6 +111,7 @@ def parties(app: FastAPI) -> Iterator[Parties]:
         )
         session = create_session(http, ana)
         measure = create_measure(http, ana)
+        reminder = create_reminder(http, ana)
         full = register(http, role="therapist", name="Dr Full")
         summaries = register(http, role="therapist", name="Dr Summaries")
         share_with(http, ana, full, "full")
@@ -129,6 +131,7 @@ def parties(app: FastAPI) -> Iterator[Parties]:
                 "session_id": session["id"],
                 "measure_id": measure["id"],
                 "share_id": share["id"],
+                "reminder_id": reminder["id"],
             },
         )
 
@@ -180,6 +183,7 @@ def owner_view(http: TestClient, parties: Parties) -> dict[str, Any]:
         ("entry_id", "/v1/entries"),
         ("session_id", "/v1/sessions"),
         ("measure_id", "/v1/measures"),
+        ("reminder_id", "/v1/reminders"),
     ]:
         response = http.get(f"{base}/{parties.ids[name]}", headers=parties.ana.headers)
         view[name] = (response.status_code, response.headers.get("etag"), response.json())
@@ -252,5 +256,6 @@ def test_the_fuzzed_routes_exist() -> None:
     assert len(THERAPIST_READS) >= 9
     assert ("DELETE", "/v1/entries/{entry_id}") in CLIENT_OBJECT_ROUTES
     assert ("DELETE", "/v1/shares/{share_id}") in CLIENT_OBJECT_ROUTES
+    assert ("PATCH", "/v1/reminders/{reminder_id}") in CLIENT_OBJECT_ROUTES
     assert ("GET", "/v1/summaries/between-sessions") in CLIENT_OBJECT_ROUTES
     assert ("GET", "/v1/entries") in CLIENT_FILTER_ROUTES
