@@ -96,6 +96,21 @@ async def verify_email(
 
 
 @auth_router.post(
+    "/verify-email/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    summary="Mail a new code to verify the account's address",
+    description="For a code lost or expired (each is valid 48 hours; earlier ones stay valid "
+    "until then). 409 once the address is verified; three per account in 15 minutes, then "
+    "429.",
+    responses=problem_responses(401, 409, 429),
+)
+async def resend_verification(db: Writes, user: CurrentUser, settings: SettingsDep) -> Response:
+    await db.run(service.resend_verification, user, settings)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@auth_router.post(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_class=Response,  # no body: the answer says nothing about the account

@@ -27,6 +27,7 @@ from app.auth.schemas import (
 )
 from app.core.database.problems import as_problems
 from app.core.errors import (
+    Conflict,
     Forbidden,
     InvalidField,
     TooManyRequests,
@@ -192,6 +193,15 @@ def _account_id(session: Session, email: str) -> uuid.UUID | None:
     if "\x00" in email:  # no account has one, and PostgreSQL refuses it in a query
         return None
     return session.exec(select(User.id).where(col(User.email) == email)).first()
+
+
+def resend_verification(session: Session, user: User, settings: Settings) -> None:
+    """A new verification code for an address not yet verified (the mail was lost, or its
+    code expired); codes mailed before stay valid until they expire."""
+    if user.email_verified:
+        raise Conflict("This address is already verified")
+    throttle.take(session, throttle.RESEND_PER_ACCOUNT, str(user.id), settings)
+    _send_code(session, user.id, user.email, MailKind.email_verification, settings)
 
 
 def verify_email(session: Session, user: User, code: str, settings: Settings) -> User:

@@ -1,5 +1,6 @@
 """Changing a password, verifying an address, and invited therapists (DESIGN §10)."""
 
+import time
 import uuid
 from pathlib import Path
 
@@ -138,3 +139,41 @@ def test_open_mode_needs_no_invitation(make_app: AppFactory, tmp_path: Path) -> 
     body = {"email": email, "password": PASSWORD, "role": "therapist", "display_name": "Dr T"}
     with client_for(make_app(mail_dir=tmp_path)) as client:
         assert client.post("/v1/auth/register", json=body).status_code == 201
+
+
+def test_a_lost_verification_code_can_be_mailed_again_a_few_times(
+    mail_client: TestClient, smtp_server: SmtpServer
+) -> None:
+    ana = register(mail_client)
+    first = code_in(smtp_server.inbox.wait_for(ana.email)[0])
+    resend = "/v1/auth/verify-email/resend"
+    assert mail_client.post(resend).status_code == 401
+
+    sent = mail_client.post(resend, headers=ana.headers)
+    assert (sent.status_code, sent.content) == (202, b"")
+    second = code_in(smtp_server.inbox.wait_for(ana.email, count=2)[1])
+    assert second != first
+    for _ in range(2):
+        assert mail_client.post(resend, headers=ana.headers).status_code == 202
+    before = time.time()
+    throttled = mail_client.post(resend, headers=ana.headers)
+    after = time.time()
+    assert throttled.status_code == 429
+    # Until the end of the fixed 15-minute window the request fell in, rounded up.
+    ends = {(moment // 900 + 1) * 900 for moment in (before, after)}
+    expected = {
+        seconds
+        for end in ends
+        for seconds in range(int(end - after) + 1, int(end - before) + 2)
+        if seconds > 0
+    }
+    assert int(throttled.headers["retry-after"]) in expected
+    assert len(smtp_server.inbox.wait_for(ana.email, count=4)) == 4
+    time.sleep(0.5)
+    assert len(smtp_server.inbox.to(ana.email)) == 4  # none for the refused request
+
+    verified = mail_client.post("/v1/auth/verify-email", json={"code": second}, headers=ana.headers)
+    assert verified.status_code == 204
+    done = mail_client.post(resend, headers=ana.headers)
+    assert done.status_code == 409
+    assert done.headers["content-type"].startswith("application/problem+json")

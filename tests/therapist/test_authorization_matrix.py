@@ -113,6 +113,7 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
     # Called with a wrong current password or code: the same refusal for every account.
     "/v1/me/password": (WRONG_SECRET, {"POST"}),
     "/v1/auth/verify-email": (WRONG_CODE, {"POST"}),
+    "/v1/auth/verify-email/resend": (ACCOUNT, {"POST"}),
     # No enumeration: the same answer whoever calls, for any address.
     "/v1/auth/password-reset": (PUBLIC, {"POST"}),
     "/v1/auth/password-reset/confirm": (PUBLIC_WRONG_CODE, {"POST"}),
