@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from starlette.responses import Response
 
-from app.auth import service
+from app.auth import logins, service
 from app.auth.schemas import (
     AccountDeletion,
     EmailVerification,
@@ -55,7 +55,7 @@ async def register(db: Writes, data: UserRegister, settings: SettingsDep) -> Use
 async def token(
     db: Writes, form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: SettingsDep
 ) -> TokenPair:
-    return await db.run(service.login, form.username, form.password, settings)
+    return await db.run(logins.login, form.username, form.password, settings)
 
 
 @auth_router.post(
@@ -66,7 +66,7 @@ async def token(
     responses=problem_responses(401, 422),
 )
 async def refresh(db: Writes, data: RefreshRequest, settings: SettingsDep) -> TokenPair:
-    return await db.run(service.refresh, data.refresh_token, settings)
+    return await db.run(logins.refresh, data.refresh_token, settings)
 
 
 @auth_router.post(
@@ -76,7 +76,7 @@ async def refresh(db: Writes, data: RefreshRequest, settings: SettingsDep) -> To
     responses=problem_responses(401, 422),
 )
 async def logout(db: Writes, data: RefreshRequest) -> Response:
-    await db.run(service.logout, data.refresh_token)
+    await db.run(logins.logout, data.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from markupsafe import Markup
 from starlette.responses import Response
 
-from app.auth import service as auth
+from app.auth import logins
 from app.core.database.session import Reads, RequestDatabase, Writes, request_database
 from app.core.errors import Forbidden, ProblemError, TooManyRequests
 from app.core.scoping import OwnerScope
@@ -186,8 +186,8 @@ async def login(
 ) -> Response:
     csrf.check_login(settings.secret_key, request.cookies.get(csrf.LOGIN_COOKIE), csrf_token)
     try:
-        user = await db.run(auth.authenticate, email, password, settings)
-    except (auth.LoginFailed, TooManyRequests) as refused:
+        user = await db.run(logins.authenticate, email, password, settings)
+    except (logins.LoginFailed, TooManyRequests) as refused:
         return _login_form(request, settings, refused=refused, email=email)
     cookie = await db.run(sessions.open_login, user)
     response = pages.redirect(HOME)

@@ -19,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.auth.service import revoke_login
+from app.auth.logins import revoke_login
 from app.core.errors import Unauthorized
 from app.models.account import LoginSession, Role, User
 from app.models.base import utcnow

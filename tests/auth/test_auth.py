@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.auth import service as auth_service
+from app.auth import logins
 from app.models import metadata
 from tests.conftest import TEST_SECRET
 from tests.factories import (
@@ -324,14 +324,12 @@ def test_a_refresh_token_expires_exactly_at_the_end_of_its_lifetime(
     ana = register(client)
     issued = datetime.now(UTC).replace(microsecond=0)
     lifetime = timedelta(days=app.state.settings.refresh_token_days)
-    monkeypatch.setattr(auth_service, "utcnow", lambda: issued)
+    monkeypatch.setattr(logins, "utcnow", lambda: issued)
     used_in_time, used_too_late = login(client, ana.email), login(client, ana.email)
 
-    monkeypatch.setattr(
-        auth_service, "utcnow", lambda: issued + lifetime - timedelta(microseconds=1)
-    )
+    monkeypatch.setattr(logins, "utcnow", lambda: issued + lifetime - timedelta(microseconds=1))
     assert refresh(client, used_in_time["refresh_token"]).status_code == 200
-    monkeypatch.setattr(auth_service, "utcnow", lambda: issued + lifetime)
+    monkeypatch.setattr(logins, "utcnow", lambda: issued + lifetime)
     expired = refresh(client, used_too_late["refresh_token"])
     assert_problem(expired, 401)
     assert expired.json()["detail"] == "The refresh token has expired"
@@ -422,7 +420,7 @@ def test_ten_failed_logins_throttle_the_account(
     # A minute after the first failure, the window has 14 minutes left (and a second).
     window = timedelta(minutes=app.state.settings.login_window_minutes)
     minute_later = first_failure(app, ana) + timedelta(minutes=1)
-    monkeypatch.setattr(auth_service, "utcnow", lambda: minute_later)
+    monkeypatch.setattr(logins, "utcnow", lambda: minute_later)
     right = token_response(client, ana.email, PASSWORD)
     assert_problem(right, 429)
     assert int(right.headers["retry-after"]) == (window - timedelta(minutes=1)).seconds + 1
@@ -444,12 +442,12 @@ def test_the_login_throttle_ends_exactly_when_its_window_does(
         minutes=app.state.settings.login_window_minutes
     )
     # The first failure still counts at the window's last instant ...
-    monkeypatch.setattr(auth_service, "utcnow", lambda: window_ends)
+    monkeypatch.setattr(logins, "utcnow", lambda: window_ends)
     last_instant = token_response(client, ana.email, PASSWORD)
     assert_problem(last_instant, 429)
     assert last_instant.headers["retry-after"] == "1"
     # ... and not a microsecond later: nine failures are not enough.
-    monkeypatch.setattr(auth_service, "utcnow", lambda: window_ends + timedelta(microseconds=1))
+    monkeypatch.setattr(logins, "utcnow", lambda: window_ends + timedelta(microseconds=1))
     assert token_response(client, ana.email, PASSWORD).status_code == 200
 
 
