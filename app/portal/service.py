@@ -7,13 +7,15 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.core.scoping import OwnerScope
+from app.measures.instruments import REGISTRY
 from app.models.account import User
 from app.models.base import utcnow
 from app.models.safety import SafetyEvent
-from app.models.therapy import Instrument, Measure
+from app.models.therapy import Measure
 from app.reports import render
 from app.reports import service as reports
 from app.therapist import access
@@ -22,7 +24,7 @@ from app.therapist.schemas import LinkedClient
 
 # Audited like the API's brief route (its path under /v1/therapist/clients/{client_id}/).
 BRIEF_ACTION = "reports/session-brief"
-# The list shows each client's latest PHQ-9 band and safety flag: a read, audited as such.
+# The list shows each client's latest measures and safety flag: a read, audited as such.
 LIST_ACTION = "portal/client-list"
 PAGE_SIZE = 50  # clients in the list, events in the access log
 # The safety flag: a safety event (mood ≤ 1, a measure's safety item > 0) recorded this recently.
@@ -30,11 +32,51 @@ SAFETY_WINDOW = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
+class LatestMeasure:
+    name: str  # PHQ-9
+    band: str  # its severity band, in words
+    day: date  # in the therapist's zone
+
+
+@dataclass(frozen=True, slots=True)
 class ClientRow:
     client: LinkedClient
-    phq9_band: str | None  # the latest PHQ-9's severity band; None: none taken
-    phq9_day: date | None
+    measures: tuple[LatestMeasure, ...]  # each instrument's latest, in the registry's order
     safety_events: int  # recorded in the last SAFETY_WINDOW, none from private entries
+
+
+def _latest_measures(
+    session: Session, scope: OwnerScope, zone: ZoneInfo
+) -> tuple[LatestMeasure, ...]:
+    ranked = (
+        sa_select(
+            col(Measure.instrument),
+            col(Measure.severity),
+            col(Measure.completed_at),
+            func.row_number()
+            .over(
+                partition_by=col(Measure.instrument),
+                order_by=(col(Measure.completed_at).desc(), col(Measure.id).desc()),
+            )
+            .label("rank"),
+        )
+        .where(*scope.conditions(Measure))
+        .subquery()
+    )
+    latest = {
+        instrument: (severity, completed_at)
+        for instrument, severity, completed_at in session.execute(
+            sa_select(ranked.c.instrument, ranked.c.severity, ranked.c.completed_at).where(
+                ranked.c.rank == 1
+            )
+        )
+    }
+    return tuple(
+        LatestMeasure(spec.name, severity.replace("_", " "), completed_at.astimezone(zone).date())
+        for code, spec in REGISTRY.items()
+        if code in latest
+        for severity, completed_at in [latest[code]]
+    )
 
 
 def client_list(
@@ -49,11 +91,6 @@ def client_list(
     rows = []
     for client in linked:
         scope = access.granted(session, therapist, client.client_id, LIST_ACTION, full=False).scope
-        latest = session.exec(
-            scope.select(Measure)
-            .where(col(Measure.instrument) == Instrument.phq9)
-            .order_by(col(Measure.completed_at).desc(), col(Measure.id).desc())
-        ).first()
         events = session.exec(
             select(func.count())
             .select_from(SafetyEvent)
@@ -62,8 +99,7 @@ def client_list(
         rows.append(
             ClientRow(
                 client=client,
-                phq9_band=latest.severity if latest else None,
-                phq9_day=latest.completed_at.astimezone(zone).date() if latest else None,
+                measures=_latest_measures(session, scope, zone),
                 safety_events=events,
             )
         )

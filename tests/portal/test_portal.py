@@ -248,6 +248,8 @@ def test_a_therapist_sees_only_linked_clients(client: TestClient, app: FastAPI) 
     other = register(client, name="Unlinked Una")
     share_with(client, linked, therapist, "summaries")
     _diary_with_canaries(client, linked)
+    create_measure(client, linked, answers=[3] * 8 + [0], completed_at="2026-11-01T09:00:00Z")
+    create_measure(client, linked, instrument="epds", answers=[2] * 9 + [0])
     share_with(client, other, register(client, role="therapist"))
     page = assert_page(sign_in(app, therapist.email).get("/portal/"), 200)
     assert "Linked Lina" in page
@@ -255,7 +257,10 @@ def test_a_therapist_sees_only_linked_clients(client: TestClient, app: FastAPI) 
     assert "Summaries only" in page
     assert "No end date" in page
     assert "Fri 20 Nov 2026" in page  # the last shared entry (not the private one)
-    assert "Moderate" in page  # the latest PHQ-9's band (total 11)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    # Each instrument's latest band, in the registry's order: not the older severe PHQ-9.
+    assert "PHQ-9: moderate Fri 20 Nov 2026 EPDS: probable Fri 20 Nov 2026" in text
+    assert "severe" not in text
     assert "1 notice" in page  # the low-mood entry; the private one raises none here
     assert f"/portal/clients/{linked.id}" in page
 
