@@ -72,12 +72,13 @@ def due(session: Session, scope: OwnerScope, now: datetime | None = None) -> Due
         .where(*scope.conditions(MeasureSchedule))
         .outerjoin(last, last.c.instrument == col(MeasureSchedule.instrument))
     ).all()
-    today = now.astimezone(ZoneInfo(scope.timezone)).date()
+    zone = ZoneInfo(scope.timezone)
+    today = now.astimezone(zone).date()
     found = {}
     for instrument, every_n_sessions, every_n_days, last_at, sessions_since in rows:
         days_since = None
         if last_at is not None:
-            days_since = (today - last_at.astimezone(ZoneInfo(scope.timezone)).date()).days
+            days_since = (today - last_at.astimezone(zone).date()).days
         reason = _reason(every_n_sessions, every_n_days, last_at, sessions_since, days_since)
         if reason is not None:
             found[instrument] = DueMeasure(

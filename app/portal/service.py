@@ -71,12 +71,13 @@ def _latest_measures(
             )
         )
     }
-    return tuple(
-        LatestMeasure(spec.name, severity.replace("_", " "), completed_at.astimezone(zone).date())
-        for code, spec in REGISTRY.items()
-        if code in latest
-        for severity, completed_at in [latest[code]]
-    )
+    found = []
+    for code, spec in REGISTRY.items():
+        if code in latest:
+            severity, completed_at = latest[code]
+            day = completed_at.astimezone(zone).date()
+            found.append(LatestMeasure(spec.name, severity.replace("_", " "), day))
+    return tuple(found)
 
 
 def client_list(
